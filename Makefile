@@ -1,0 +1,110 @@
+# ViT in C — a Vision Transformer built chapter by chapter.
+# `make help` lists the targets. The two set-up commands are `make walkthrough`
+# and `make test`; both first install (or name) the Debian packages needed.
+
+SHELL     := bash
+CC        ?= cc
+CFLAGS    ?= -O2 -g
+WARNINGS  := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla
+STD       := -std=c11 -D_POSIX_C_SOURCE=200809L
+PKGS      := zlib stb
+CPPFLAGS  += -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
+LDLIBS    += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+SANITIZE  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+# The library grows chapter by chapter: MODULES_NN is what chapter NN may use,
+# and chapter NN is linked with exactly those objects, so it cannot reach ahead.
+MODULES_01 := error files rng cli idx fashion_mnist colormap image plot patch
+
+CHAPTERS   := 01_patches
+BINS       := $(CHAPTERS:%=build/ch%)
+ALL_MODULES := $(MODULES_01)
+OBJS       := $(ALL_MODULES:%=build/obj/%.o)
+TEST_OBJS  := $(ALL_MODULES:%=build/asan/%.o) $(patsubst tests/%.c,build/asan/tests/%.o,$(wildcard tests/*.c))
+DOCS       := $(wildcard docs/[0-9][0-9]-*.md)
+HTML       := $(DOCS:docs/%.md=docs/html/%.html)
+OUTPUTS    := $(CHAPTERS:%=build/out/ch%.txt)
+
+.PHONY: all deps test figures docs walkthrough clean help
+.DELETE_ON_ERROR:
+
+all: $(BINS)                                 ## build the library and every chapter into build/
+
+help:                                        ## list the targets
+	@grep -E '^[a-z].*##' $(MAKEFILE_LIST) | sed -E 's/:.*## */\t/'
+
+deps:                                        ## install (as root) or name the missing Debian packages
+	@tools/deps.sh
+
+walkthrough: deps                            ## build, run every chapter in order, redo figures and docs
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory figures
+	@$(MAKE) --no-print-directory docs
+
+test: deps                                   ## build and run every test suite (sanitizers on)
+	@$(MAKE) --no-print-directory build/test/run_tests
+	@rm -rf build/sanitizer && mkdir -p build/sanitizer
+	@ASAN_OPTIONS=log_path=$(CURDIR)/build/sanitizer/report:detect_leaks=1:abort_on_error=1 \
+	 UBSAN_OPTIONS=log_path=$(CURDIR)/build/sanitizer/report:print_stacktrace=1 \
+	 build/test/run_tests --jobs 2
+	@tools/sanitizer_reports.sh build/sanitizer
+
+# ---- the library and the chapter programs ----------------------------------
+
+build/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) -c $< -o $@
+
+build/ch%: chapters/%.c
+	@mkdir -p $(@D)
+	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) $< $(filter %.o,$^) -o $@ $(LDLIBS)
+
+build/ch01_patches: $(MODULES_01:%=build/obj/%.o)
+
+# ---- tests: every suite in one Criterion binary, built with sanitizers ------
+
+build/asan/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) $(SANITIZE) -c $< -o $@
+
+build/asan/tests/%.o: tests/%.c
+	@mkdir -p $(@D)
+	$(CC) $(STD) $(CPPFLAGS) $(shell pkg-config --cflags criterion) $(CFLAGS) $(WARNINGS) $(SANITIZE) -c $< -o $@
+
+build/test/run_tests: $(TEST_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(SANITIZE) $^ -o $@ $(shell pkg-config --libs criterion) $(LDLIBS)
+
+# ---- figures and docs -------------------------------------------------------
+
+figures: $(BINS)                             ## run every chapter with its defaults: figures/chNN/
+	@mkdir -p build/out
+	@for bin in $(BINS); do \
+	   out=build/out/$${bin#build/}.txt; \
+	   printf '\n===== %s =====\n' "$$bin"; \
+	   ./$$bin | tee $$out.tmp && mv $$out.tmp $$out || exit 1; \
+	 done
+
+build/out/%.txt: build/%
+	@mkdir -p $(@D)
+	./$< > $@.tmp && mv $@.tmp $@
+
+build/weave: tools/weave.c
+	@mkdir -p $(@D)
+	$(CC) $(STD) $(CFLAGS) $(WARNINGS) $< -o $@
+
+docs: build/weave $(OUTPUTS)                 ## weave docs/NN-*.md into standalone HTML in docs/html/
+	@build/weave check $(DOCS)
+	@$(MAKE) --no-print-directory $(HTML)
+
+docs/html/%.html: docs/%.md docs/style.css build/weave $(OUTPUTS)
+	@mkdir -p build/docs $(@D)
+	build/weave expand $< build/docs/$*.md
+	pandoc build/docs/$*.md --from markdown --to html5 --standalone --self-contained \
+	  --mathml --highlight-style=tango --resource-path=docs:. --css docs/style.css \
+	  --metadata lang=en --output $@.tmp && mv $@.tmp $@
+
+clean:                                       ## remove build/ and the woven HTML
+	rm -rf build docs/html
+
+-include $(OBJS:.o=.d) $(TEST_OBJS:.o=.d)

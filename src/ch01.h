@@ -1,0 +1,17 @@
+// ch01.h — everything chapter 01 may use: the foundations (errors, files,
+// random numbers, command line, data, pictures, plots) and patches.
+#ifndef CH01_H
+#define CH01_H
+
+#include "cli.h"
+#include "colormap.h"
+#include "error.h"
+#include "fashion_mnist.h"
+#include "files.h"
+#include "idx.h"
+#include "image.h"
+#include "patch.h"
+#include "plot.h"
+#include "rng.h"
+
+#endif

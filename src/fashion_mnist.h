@@ -1,0 +1,38 @@
+// fashion_mnist.h — the Fashion-MNIST data set (Zalando, 2017): 28x28 grayscale
+// pictures of clothes in 10 classes, 60,000 for training and 10,000 for testing.
+// Read from the IDX files of Debian's dataset-fashion-mnist package.
+#ifndef FASHION_MNIST_H
+#define FASHION_MNIST_H
+
+#include <stdbool.h>
+#include "error.h"
+
+#define FASHION_MNIST_CLASSES 10
+#define FASHION_MNIST_DEFAULT_DIR "/usr/share/datasets/fashion-mnist"
+#define FASHION_MNIST_ENV "FASHION_MNIST_DIR"
+
+typedef enum { FASHION_MNIST_TRAIN, FASHION_MNIST_TEST } FashionMnistSplit;
+
+typedef struct {
+    int count;               // number of images
+    int rows, cols;          // 28, 28
+    unsigned char *pixels;   // (count, rows, cols), 0 = background, 255 = ink
+    unsigned char *labels;   // (count), class index in 0..9
+} FashionMnist;
+
+extern const char *const fashion_mnist_class_names[FASHION_MNIST_CLASSES];
+
+// The data directory: the flag's value if given, else $FASHION_MNIST_DIR if
+// set and not empty, else FASHION_MNIST_DEFAULT_DIR.
+const char *fashion_mnist_dir(const char *flag_value);
+
+// Loads one split from dir (files "<prefix>-images-idx3-ubyte[.gz]" and
+// "<prefix>-labels-idx1-ubyte[.gz]", prefix "train" or "t10k"). Checks that
+// images and labels agree in count and that every label is a class.
+bool fashion_mnist_load(FashionMnist *out, const char *dir, FashionMnistSplit split, Error *err);
+void fashion_mnist_free(FashionMnist *data);
+
+// Image i as floats in [0, 1]: out (rows, cols).
+void fashion_mnist_image(const FashionMnist *data, int i, float *out);
+
+#endif

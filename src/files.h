@@ -1,0 +1,29 @@
+// files.h — writing files so that a reader never sees half of one: the data
+// goes to a temporary name beside the target and is renamed over it only once
+// complete. Also `mkdir -p`.
+#ifndef FILES_H
+#define FILES_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include "error.h"
+
+typedef struct {
+    FILE *file;              // write here between atomic_open and atomic_commit
+    char path[1024];         // where the file ends up
+    char temp_path[1040];    // "<path>.tmp.<pid>" while it is being written
+} AtomicFile;
+
+bool atomic_open(AtomicFile *af, const char *path, Error *err);
+// Flushes, closes and renames into place. On failure the temporary is removed.
+bool atomic_commit(AtomicFile *af, Error *err);
+// Closes and removes the temporary; the target is left as it was.
+void atomic_abort(AtomicFile *af);
+
+// Creates a directory and its parents, like `mkdir -p`.
+bool make_dirs(const char *path, Error *err);
+
+// "dir/name" into out (size out_size); refuses a path that does not fit.
+bool path_join(char *out, size_t out_size, const char *dir, const char *name, Error *err);
+
+#endif

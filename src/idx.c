@@ -1,0 +1,91 @@
+// idx.c — a validating reader for IDX files, gzipped or plain.
+#include "idx.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+// Reads exactly n bytes; false if the file ends first or zlib reports an error.
+static bool read_exact(gzFile f, void *buf, long n) {
+    unsigned char *p = buf;
+    while (n > 0) {
+        unsigned chunk = n > (1L << 24) ? (1u << 24) : (unsigned)n;
+        int got = gzread(f, p, chunk);
+        if (got <= 0) return false;
+        p += got;
+        n -= got;
+    }
+    return true;
+}
+
+static uint32_t big_endian_u32(const unsigned char b[4]) {
+    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+// Checks the magic number and reads the sizes; returns the payload size in bytes.
+static long read_header(gzFile f, const char *path, int ndims, int dims[], Error *err) {
+    unsigned char magic[4];
+    if (!read_exact(f, magic, 4))
+        return error_set(err, "%s: too short for an IDX header (or not readable as gzip)", path), -1;
+    if (magic[0] != 0 || magic[1] != 0)
+        return error_set(err, "%s: not an IDX file (magic starts %02x %02x, expected 00 00)",
+                         path, magic[0], magic[1]), -1;
+    if (magic[2] != 0x08)
+        return error_set(err, "%s: IDX element type 0x%02x, expected 0x08 (unsigned byte)", path, magic[2]), -1;
+    if (magic[3] != ndims)
+        return error_set(err, "%s: IDX file has %d dimensions, expected %d", path, magic[3], ndims), -1;
+    long bytes = 1;
+    for (int d = 0; d < ndims; d++) {
+        unsigned char size[4];
+        if (!read_exact(f, size, 4))
+            return error_set(err, "%s: truncated header (size of dimension %d missing)", path, d), -1;
+        uint32_t n = big_endian_u32(size);
+        if (n == 0 || n > IDX_MAX_BYTES || bytes * (long)n > IDX_MAX_BYTES)
+            return error_set(err, "%s: absurd size %u in dimension %d (at most %ld bytes in all)",
+                             path, n, d, IDX_MAX_BYTES), -1;
+        dims[d] = (int)n;
+        bytes *= n;
+    }
+    return bytes;
+}
+
+static bool read_payload(gzFile f, const char *path, long bytes, unsigned char *data, Error *err) {
+    if (!read_exact(f, data, bytes))
+        return error_set(err, "%s: truncated: the header promises %ld bytes of data", path, bytes);
+    unsigned char extra;
+    if (gzread(f, &extra, 1) != 0)
+        return error_set(err, "%s: has data past the %ld bytes its header promises", path, bytes);
+    int zerr;
+    gzerror(f, &zerr);
+    if (zerr != Z_OK && zerr != Z_BUF_ERROR)
+        return error_set(err, "%s: corrupt gzip stream", path);
+    return true;
+}
+
+bool idx_read(const char *path, int ndims, IdxArray *out, Error *err) {
+    assert(ndims >= 1 && ndims <= IDX_MAX_DIMS);
+    gzFile f = gzopen(path, "rb");
+    if (f == NULL) return error_set(err, "%s: cannot open: %s", path, strerror(errno ? errno : ENOENT));
+    IdxArray a = {.ndims = ndims};
+    long bytes = read_header(f, path, ndims, a.dims, err);
+    bool ok = bytes > 0;
+    if (ok) {
+        a.data = xmalloc((size_t)bytes);
+        ok = read_payload(f, path, bytes, a.data, err);
+    }
+    gzclose(f);
+    if (!ok) {
+        free(a.data);
+        return false;
+    }
+    *out = a;
+    return true;
+}
+
+void idx_free(IdxArray *array) {
+    free(array->data);
+    array->data = NULL;
+}

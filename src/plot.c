@@ -1,0 +1,143 @@
+// plot.c — figures as NAME.dat + NAME.gp + NAME.png: the numbers and a gnuplot
+// script are written atomically, then gnuplot is run in the figure's directory
+// (fork and exec, no shell) to render the PNG under a temporary name.
+#include "plot.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+// "DIR/NAME" + suffix; always fits, as dir < 512 and name < 128 bytes.
+static void figure_path(char out[1024], const Plot *plot, const char *suffix) {
+    snprintf(out, 1024, "%s/%s%s", plot->dir, plot->name, suffix);
+}
+
+bool plot_begin(Plot *plot, const char *dir, const char *name, const char *description,
+                Error *err) {
+    // the name goes inside gnuplot strings and file names
+    assert(name[0] != '\0' && strlen(name) < sizeof plot->name);
+    assert(strpbrk(name, "/'\"\\") == NULL);
+    *plot = (Plot){.width = 1280, .height = 800};
+    if (strlen(dir) >= sizeof plot->dir) return error_set(err, "%s: directory path too long", dir);
+    strcpy(plot->dir, dir);
+    strcpy(plot->name, name);
+    char path[1024];
+    figure_path(path, plot, ".dat");
+    if (!make_dirs(dir, err) || !atomic_open(&plot->data, path, err)) return false;
+    fprintf(plot->data.file, "# %s\n", description);
+    return true;
+}
+
+void plot_printf(Plot *plot, const char *fmt, ...) {
+    assert(plot->data.file != NULL);
+    va_list args;
+    va_start(args, fmt);
+    vfprintf(plot->data.file, fmt, args);
+    va_end(args);
+}
+
+void plot_end_block(Plot *plot) {
+    plot_printf(plot, "\n\n");
+}
+
+void plot_abort(Plot *plot) {
+    atomic_abort(&plot->data);
+}
+
+static bool write_script(const Plot *plot, const char *script, Error *err) {
+    char path[1024];
+    AtomicFile gp;
+    figure_path(path, plot, ".gp");
+    if (!atomic_open(&gp, path, err)) return false;
+    const char *d = plot->dir, *n = plot->name;
+    fprintf(gp.file,
+            "# %s.gp: gnuplot script for %s.png, written by a ViT-in-C chapter program\n"
+            "# (src/plot.c); the numbers are in %s.dat. To re-render after editing:\n"
+            "#   cd %s && gnuplot %s.gp\n\n"
+            "if (!exists(\"outfile\")) outfile = \"%s.png\"\n"
+            "set terminal pngcairo size %d,%d enhanced font \"DejaVu Sans,20\" linewidth 2\n"
+            "set output outfile\n"
+            "DATA = \"%s.dat\"\n\n",
+            n, n, n, d, n, n, plot->width, plot->height, n);
+    size_t len = strlen(script);
+    fprintf(gp.file, "%s%s", script, len > 0 && script[len - 1] == '\n' ? "" : "\n");
+    return atomic_commit(&gp, err);
+}
+
+// Runs `gnuplot -e "outfile='OUTFILE'" NAME.gp` in DIR; returns its wait status.
+static int run_gnuplot(const Plot *plot, const char *outfile) {
+    char define[1200], script[160];
+    snprintf(define, sizeof define, "outfile='%s'", outfile);
+    snprintf(script, sizeof script, "%s.gp", plot->name);
+    pid_t pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        if (chdir(plot->dir) != 0) {
+            fprintf(stderr, "%s: cannot enter: %s\n", plot->dir, strerror(errno));
+            _exit(126);
+        }
+        execlp("gnuplot", "gnuplot", "-e", define, script, (char *)NULL);
+        fprintf(stderr, "gnuplot: cannot run: %s\n", strerror(errno));
+        _exit(127);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) return -1;
+    return status;
+}
+
+static bool render(const Plot *plot, Error *err) {
+    char gp[1024], png[1024], temp[1100];
+    figure_path(gp, plot, ".gp");
+    figure_path(png, plot, ".png");
+    snprintf(temp, sizeof temp, "%s.tmp.%ld", png, (long)getpid());
+    int status = run_gnuplot(plot, strrchr(temp, '/') + 1);
+    int saved = errno;
+    bool ok = status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    if (ok && rename(temp, png) == 0) return true;
+    if (ok) saved = errno;
+    remove(temp);
+    if (status == -1) return error_set(err, "%s: cannot run gnuplot: %s", gp, strerror(saved));
+    if (WIFSIGNALED(status))
+        return error_set(err, "%s: gnuplot was killed by signal %d", gp, WTERMSIG(status));
+    if (!ok) return error_set(err, "%s: gnuplot failed (exit status %d)", gp, WEXITSTATUS(status));
+    return error_set(err, "%s: gnuplot wrote no %s: %s", gp, png, strerror(saved));
+}
+
+bool plot_render(Plot *plot, const char *script, Error *err) {
+    if (!atomic_commit(&plot->data, err) || !write_script(plot, script, err)) return false;
+    if (plot_have_gnuplot()) return render(plot, err);
+    fprintf(stderr, "note: gnuplot not found on PATH; wrote %s/%s.dat and %s/%s.gp; "
+            "render with: cd %s && gnuplot %s.gp\n",
+            plot->dir, plot->name, plot->dir, plot->name, plot->dir, plot->name);
+    return true;
+}
+
+// Whether PATH holds an executable regular file named gnuplot.
+static bool find_gnuplot(void) {
+    const char *entry = getenv("PATH");
+    while (entry != NULL) {
+        size_t len = strcspn(entry, ":");
+        char candidate[4096];
+        int n = snprintf(candidate, sizeof candidate, "%.*s%sgnuplot", (int)len, entry,
+                         len == 0 ? "" : "/");   // an empty entry means "."
+        struct stat st;
+        if (n > 0 && (size_t)n < sizeof candidate && stat(candidate, &st) == 0 &&
+            S_ISREG(st.st_mode) && access(candidate, X_OK) == 0)
+            return true;
+        entry = entry[len] == ':' ? entry + len + 1 : NULL;
+    }
+    return false;
+}
+
+bool plot_have_gnuplot(void) {
+    static int cached = -1;   // -1 until PATH has been searched
+    if (cached < 0) cached = find_gnuplot();
+    return cached == 1;
+}

@@ -1,0 +1,35 @@
+// plot.h — figures through gnuplot. Every figure is kept as three files side by
+// side: NAME.dat (the numbers), NAME.gp (a readable script a lecturer can
+// restyle) and NAME.png (rendered by gnuplot's pngcairo terminal). Without
+// gnuplot the .dat and .gp are still written, with a note on how to render.
+#ifndef PLOT_H
+#define PLOT_H
+
+#include <stdbool.h>
+#include "error.h"
+#include "files.h"
+
+typedef struct {
+    char dir[512];       // "figures/ch01"
+    char name[128];      // "tokens" -> tokens.dat, tokens.gp, tokens.png
+    int width, height;   // PNG size in pixels; 1280x800 unless changed before plot_render
+    AtomicFile data;     // the .dat, open between plot_begin and plot_render
+} Plot;
+
+// Starts NAME.dat in dir (created if missing), with `description` as its
+// first comment line.
+bool plot_begin(Plot *plot, const char *dir, const char *name, const char *description, Error *err);
+// Writes into the .dat, like printf.
+void plot_printf(Plot *plot, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+// Ends a data block: gnuplot addresses blocks as `index 0`, `index 1`, ...
+void plot_end_block(Plot *plot);
+// Finishes the .dat, writes NAME.gp (a header setting the terminal, the output
+// and DATA = "NAME.dat", then `script`) and renders NAME.png.
+bool plot_render(Plot *plot, const char *script, Error *err);
+// Gives up on the figure; nothing is left behind.
+void plot_abort(Plot *plot);
+
+// Whether gnuplot can be run (looked up once on PATH).
+bool plot_have_gnuplot(void);
+
+#endif
