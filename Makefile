@@ -3,6 +3,7 @@
 # and `make test`; both first install (or name) the Debian packages needed.
 
 SHELL     := bash
+.SHELLFLAGS := -eo pipefail -c
 CC        ?= cc
 CFLAGS    ?= -O2 -g
 WARNINGS  := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla
@@ -97,7 +98,8 @@ docs: build/weave $(OUTPUTS)                 ## weave docs/NN-*.md into standalo
 	@build/weave check $(DOCS)
 	@$(MAKE) --no-print-directory $(HTML)
 
-docs/html/%.html: docs/%.md docs/style.css build/weave $(OUTPUTS)
+docs/html/%.html: docs/%.md docs/style.css build/weave $(OUTPUTS) \
+                  $(wildcard src/*.[ch] chapters/*.c tests/*.[ch])
 	@mkdir -p build/docs $(@D)
 	build/weave expand $< build/docs/$*.md
 	pandoc build/docs/$*.md --from markdown --to html5 --standalone --self-contained \

@@ -25,32 +25,35 @@ static uint32_t big_endian_u32(const unsigned char b[4]) {
     return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 }
 
-// Checks the magic number and reads the sizes; returns the payload size in bytes.
+// region: idx-header
+// Checks the magic number and reads the sizes. Returns the payload size in
+// bytes (at least 1), or 0 (false) with err filled in.
 static long read_header(gzFile f, const char *path, int ndims, int dims[], Error *err) {
     unsigned char magic[4];
     if (!read_exact(f, magic, 4))
-        return error_set(err, "%s: too short for an IDX header (or not readable as gzip)", path), -1;
+        return error_set(err, "%s: too short for an IDX header (or not readable as gzip)", path);
     if (magic[0] != 0 || magic[1] != 0)
         return error_set(err, "%s: not an IDX file (magic starts %02x %02x, expected 00 00)",
-                         path, magic[0], magic[1]), -1;
+                         path, magic[0], magic[1]);
     if (magic[2] != 0x08)
-        return error_set(err, "%s: IDX element type 0x%02x, expected 0x08 (unsigned byte)", path, magic[2]), -1;
+        return error_set(err, "%s: IDX element type 0x%02x, expected 0x08 (unsigned byte)", path, magic[2]);
     if (magic[3] != ndims)
-        return error_set(err, "%s: IDX file has %d dimensions, expected %d", path, magic[3], ndims), -1;
+        return error_set(err, "%s: IDX file has %d dimensions, expected %d", path, magic[3], ndims);
     long bytes = 1;
     for (int d = 0; d < ndims; d++) {
         unsigned char size[4];
         if (!read_exact(f, size, 4))
-            return error_set(err, "%s: truncated header (size of dimension %d missing)", path, d), -1;
+            return error_set(err, "%s: truncated header (size of dimension %d missing)", path, d);
         uint32_t n = big_endian_u32(size);
         if (n == 0 || n > IDX_MAX_BYTES || bytes * (long)n > IDX_MAX_BYTES)
             return error_set(err, "%s: absurd size %u in dimension %d (at most %ld bytes in all)",
-                             path, n, d, IDX_MAX_BYTES), -1;
+                             path, n, d, IDX_MAX_BYTES);
         dims[d] = (int)n;
         bytes *= n;
     }
     return bytes;
 }
+// endregion: idx-header
 
 static bool read_payload(gzFile f, const char *path, long bytes, unsigned char *data, Error *err) {
     if (!read_exact(f, data, bytes))

@@ -21,8 +21,8 @@ int patch_count(int H, int W, int P) {
 // Walks every patch row: row y of channel c of patch n is P pixels that lie
 // side by side in the image (B,Cin,H,W) and side by side in the patch rows
 // (B,N,Cin*P*P), so each is one memcpy, in whichever direction is asked.
-static void copy_patch_rows(float *patches, float *images, int B, int Cin, int H, int W, int P,
-                            bool into_patches) {
+static void copy_patch_rows(float *patches, float *images,
+                            int B, int Cin, int H, int W, int P, bool into_patches) {
     assert(patch_check(H, W, P, NULL));
     int columns = W / P;             // patches per row of the grid
     int N = patch_count(H, W, P);
@@ -32,8 +32,10 @@ static void copy_patch_rows(float *patches, float *images, int B, int Cin, int H
             int top = (n / columns) * P, left = (n % columns) * P;
             for (int c = 0; c < Cin; c++)
                 for (int y = 0; y < P; y++) {
-                    float *in_patch = patches + ((size_t)b * N + n) * D + (c * P + y) * P;   // (P)
-                    float *in_image = images + (((size_t)b * Cin + c) * H + top + y) * W + left; // (P)
+                    size_t patch_at = ((size_t)b * N + n) * D + (c * P + y) * P;
+                    size_t image_at = (((size_t)b * Cin + c) * H + top + y) * W + left;
+                    float *in_patch = patches + patch_at;   // (P)
+                    float *in_image = images + image_at;    // (P)
                     if (into_patches) memcpy(in_patch, in_image, P * sizeof(float));
                     else memcpy(in_image, in_patch, P * sizeof(float));
                 }
@@ -42,11 +44,11 @@ static void copy_patch_rows(float *patches, float *images, int B, int Cin, int H
 
 // images (B,Cin,H,W) -> patches (B,N,Cin*P*P), N = (H/P)*(W/P)
 void patchify(float *patches, const float *images, int B, int Cin, int H, int W, int P) {
-    copy_patch_rows(patches, (float *)images, B, Cin, H, W, P, true);   // images only read
+    copy_patch_rows(patches, (float *)images, B, Cin, H, W, P, true);  // only reads images
 }
 
 // patches (B,N,Cin*P*P) -> images (B,Cin,H,W), the exact inverse
 void unpatchify(float *images, const float *patches, int B, int Cin, int H, int W, int P) {
-    copy_patch_rows((float *)patches, images, B, Cin, H, W, P, false);  // patches only read
+    copy_patch_rows((float *)patches, images, B, Cin, H, W, P, false); // only reads patches
 }
 // endregion: patchify
