@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +12,8 @@ const char *cli_program_name(const char *argv0) {
     return slash ? slash + 1 : argv0;
 }
 
-static const CliOption *find_option(const CliOption *options, int count, const char *name, size_t len) {
+static const CliOption *find_option(const CliOption *options, int count, const char *name,
+                                    size_t len) {
     for (int i = 0; i < count; i++)
         if (strlen(options[i].name) == len && strncmp(options[i].name, name, len) == 0)
             return &options[i];
@@ -25,16 +27,20 @@ static bool parse_number(const CliOption *opt, const char *text, Error *err) {
     const char *expected = opt->kind == CLI_INT ? "an integer" : "a number";
     if (end == text || *end != '\0' || errno == ERANGE || !isfinite(x))
         return error_set(err, "--%s expects %s, got '%s'", opt->name, expected, text);
-    if (x < opt->min || x > opt->max)
-        return error_set(err, "--%s must be between %g and %g, got %s", opt->name, opt->min, opt->max, text);
-    if (opt->kind == CLI_INT) *(int *)opt->value = (int)x;
-    else *(float *)opt->value = (float)x;
+    if (x < opt->min || x > opt->max || (opt->kind == CLI_INT && (x < INT_MIN || x > INT_MAX)))
+        return error_set(err, "--%s must be between %g and %g, got %s", opt->name, opt->min,
+                         opt->max, text);
+    if (opt->kind == CLI_INT)
+        *(int *)opt->value = (int)x;
+    else
+        *(float *)opt->value = (float)x;
     return true;
 }
 
 static bool set_value(const CliOption *opt, const char *text, Error *err) {
     if (opt->kind == CLI_STRING) {
-        if (text[0] == '\0') return error_set(err, "--%s expects a value, got an empty string", opt->name);
+        if (text[0] == '\0')
+            return error_set(err, "--%s expects a value, got an empty string", opt->name);
         *(const char **)opt->value = text;
         return true;
     }
@@ -42,7 +48,8 @@ static bool set_value(const CliOption *opt, const char *text, Error *err) {
 }
 
 // One option at argv[*i]; advances *i past its value.
-static CliResult parse_one(int argc, char **argv, int *i, const CliOption *options, int count, Error *err) {
+static CliResult parse_one(int argc, char **argv, int *i, const CliOption *options, int count,
+                           Error *err) {
     const char *arg = argv[*i];
     if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) return CLI_HELP;
     if (strncmp(arg, "--", 2) != 0) {
@@ -94,13 +101,15 @@ static void print_default(FILE *out, const CliOption *opt) {
     }
 }
 
-void cli_print_usage(FILE *out, const char *program, const char *summary,
-                     const CliOption *options, int count) {
+void cli_print_usage(FILE *out, const char *program, const char *summary, const CliOption *options,
+                     int count) {
     fprintf(out, "usage: %s [options]\n\n%s\n\noptions:\n", program, summary);
     for (int i = 0; i < count; i++) {
         const CliOption *opt = &options[i];
-        const char *arg = opt->arg ? opt->arg : opt->kind == CLI_INT ? "N"
-                        : opt->kind == CLI_FLOAT ? "X" : "TEXT";
+        const char *arg = opt->arg                 ? opt->arg
+                          : opt->kind == CLI_INT   ? "N"
+                          : opt->kind == CLI_FLOAT ? "X"
+                                                   : "TEXT";
         char flag[64];
         snprintf(flag, sizeof flag, "--%s%s%s", opt->name, opt->kind == CLI_SWITCH ? "" : " ",
                  opt->kind == CLI_SWITCH ? "" : arg);
@@ -111,10 +120,10 @@ void cli_print_usage(FILE *out, const char *program, const char *summary,
     fprintf(out, "  %-20s %s\n", "--help", "print this help and exit");
 }
 
-void cli_parse_or_exit(int argc, char **argv, const char *summary,
-                       const CliOption *options, int count) {
+void cli_parse_or_exit(int argc, char **argv, const char *summary, const CliOption *options,
+                       int count) {
     const char *program = cli_program_name(argv[0]);
-    for (int i = 1; i < argc; i++)   // --help anywhere shows the defaults, not parsed values
+    for (int i = 1; i < argc; i++) // --help anywhere shows the defaults, not parsed values
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             cli_print_usage(stdout, program, summary, options, count);
             exit(0);

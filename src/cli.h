@@ -9,19 +9,19 @@
 #include "error.h"
 
 typedef enum {
-    CLI_INT,     // value: int *
-    CLI_FLOAT,   // value: float *
-    CLI_STRING,  // value: const char ** (points into argv)
-    CLI_SWITCH,  // value: bool *, set to true when the flag is given; takes no value
+    CLI_INT,    // value: int *
+    CLI_FLOAT,  // value: float *
+    CLI_STRING, // value: const char ** (points into argv)
+    CLI_SWITCH, // value: bool *, set to true when the flag is given; takes no value
 } CliKind;
 
 typedef struct {
-    const char *name;   // "patch" for --patch
+    const char *name; // "patch" for --patch
     CliKind kind;
-    void *value;        // holds the default before parsing
-    const char *help;   // one line for --help
-    double min, max;    // accepted range for CLI_INT and CLI_FLOAT (inclusive)
-    const char *arg;    // the value's name in --help ("DIR", "FILE"); NULL: N, X or TEXT
+    void *value;      // holds the default before parsing
+    const char *help; // one line for --help
+    double min, max;  // accepted range for CLI_INT and CLI_FLOAT (inclusive)
+    const char *arg;  // the value's name in --help ("DIR", "FILE"); NULL: N, X or TEXT
 } CliOption;
 
 typedef enum { CLI_OK, CLI_HELP, CLI_BAD } CliResult;
@@ -31,13 +31,13 @@ typedef enum { CLI_OK, CLI_HELP, CLI_BAD } CliResult;
 CliResult cli_parse(int argc, char **argv, const CliOption *options, int count, Error *err);
 
 // Usage text: summary, then one line per option with its current (default) value.
-void cli_print_usage(FILE *out, const char *program, const char *summary,
-                     const CliOption *options, int count);
+void cli_print_usage(FILE *out, const char *program, const char *summary, const CliOption *options,
+                     int count);
 
 // What a chapter's main() calls: --help prints usage and exits 0; a bad
 // command line prints one line on stderr and exits 2.
-void cli_parse_or_exit(int argc, char **argv, const char *summary,
-                       const CliOption *options, int count);
+void cli_parse_or_exit(int argc, char **argv, const char *summary, const CliOption *options,
+                       int count);
 
 // The program's name without its directory: "ch01_patches".
 const char *cli_program_name(const char *argv0);

@@ -8,13 +8,12 @@
 #include <stddef.h>
 
 typedef struct {
-    char message[512];   // one line: "path: what is wrong"
+    char message[512]; // one line: "path: what is wrong"
 } Error;
 
 // Formats the message like printf. err may be NULL (the message is dropped).
 // Always returns false, so a failing function can end with `return error_set(...)`.
-bool error_set(Error *err, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+bool error_set(Error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 // Prints "program: message" on stderr and exits with the given status.
 _Noreturn void error_exit(const char *program, const Error *err, int status);

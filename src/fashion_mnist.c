@@ -10,7 +10,7 @@
 
 const char *const fashion_mnist_class_names[FASHION_MNIST_CLASSES] = {
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot",
 };
 
 const char *fashion_mnist_dir(const char *flag_value) {
@@ -28,8 +28,10 @@ static bool find_file(char *path, size_t size, const char *dir, const char *name
     if (access(path, R_OK) == 0) return true;
     if (!path_join(path, size, dir, name, err)) return false;
     if (access(path, R_OK) == 0) return true;
-    return error_set(err, "%s/%s.gz: not found (the data directory is set by --data DIR or $%s; "
-                     "on Debian: apt-get install dataset-fashion-mnist)", dir, name, FASHION_MNIST_ENV);
+    return error_set(err,
+                     "%s/%s.gz: not found (the data directory is set by --data DIR or $%s; "
+                     "on Debian: apt-get install dataset-fashion-mnist)",
+                     dir, name, FASHION_MNIST_ENV);
 }
 
 static bool read_split_file(const char *dir, const char *prefix, const char *kind, int ndims,
@@ -42,8 +44,8 @@ static bool read_split_file(const char *dir, const char *prefix, const char *kin
 static bool labels_valid(const IdxArray *labels, const char *path, Error *err) {
     for (int i = 0; i < labels->dims[0]; i++)
         if (labels->data[i] >= FASHION_MNIST_CLASSES)
-            return error_set(err, "%s: label %d of item %d is not a class (0..%d)",
-                             path, labels->data[i], i, FASHION_MNIST_CLASSES - 1);
+            return error_set(err, "%s: label %d of item %d is not a class (0..%d)", path,
+                             labels->data[i], i, FASHION_MNIST_CLASSES - 1);
     return true;
 }
 
@@ -51,9 +53,10 @@ bool fashion_mnist_load(FashionMnist *out, const char *dir, FashionMnistSplit sp
     const char *prefix = split == FASHION_MNIST_TRAIN ? "train" : "t10k";
     char images_path[1024], labels_path[1024];
     IdxArray images = {0}, labels = {0};
-    bool ok = read_split_file(dir, prefix, "images", 3, &images, images_path, sizeof images_path, err)
-           && read_split_file(dir, prefix, "labels", 1, &labels, labels_path, sizeof labels_path, err)
-           && labels_valid(&labels, labels_path, err);
+    bool ok =
+        read_split_file(dir, prefix, "images", 3, &images, images_path, sizeof images_path, err) &&
+        read_split_file(dir, prefix, "labels", 1, &labels, labels_path, sizeof labels_path, err) &&
+        labels_valid(&labels, labels_path, err);
     if (ok && images.dims[0] != labels.dims[0])
         ok = error_set(err, "%s: %d labels, but %s has %d images", labels_path, labels.dims[0],
                        images_path, images.dims[0]);
@@ -63,8 +66,11 @@ bool fashion_mnist_load(FashionMnist *out, const char *dir, FashionMnistSplit sp
         return false;
     }
     *out = (FashionMnist){
-        .count = images.dims[0], .rows = images.dims[1], .cols = images.dims[2],
-        .pixels = images.data, .labels = labels.data,
+        .count = images.dims[0],
+        .rows = images.dims[1],
+        .cols = images.dims[2],
+        .pixels = images.data,
+        .labels = labels.data,
     };
     return true;
 }

@@ -7,17 +7,17 @@
 #include <stdbool.h>
 #include "error.h"
 
-#define FASHION_MNIST_CLASSES 10
+#define FASHION_MNIST_CLASSES     10
 #define FASHION_MNIST_DEFAULT_DIR "/usr/share/datasets/fashion-mnist"
-#define FASHION_MNIST_ENV "FASHION_MNIST_DIR"
+#define FASHION_MNIST_ENV         "FASHION_MNIST_DIR"
 
 typedef enum { FASHION_MNIST_TRAIN, FASHION_MNIST_TEST } FashionMnistSplit;
 
 typedef struct {
-    int count;               // number of images
-    int rows, cols;          // 28, 28
-    unsigned char *pixels;   // (count, rows, cols), 0 = background, 255 = ink
-    unsigned char *labels;   // (count), class index in 0..9
+    int count;             // number of images
+    int rows, cols;        // 28, 28
+    unsigned char *pixels; // (count, rows, cols), 0 = background, 255 = ink
+    unsigned char *labels; // (count), class index in 0..9
 } FashionMnist;
 
 extern const char *const fashion_mnist_class_names[FASHION_MNIST_CLASSES];

@@ -13,8 +13,7 @@ bool atomic_open(AtomicFile *af, const char *path, Error *err) {
     memcpy(af->path, path, n + 1);
     snprintf(af->temp_path, sizeof af->temp_path, "%s.tmp.%ld", path, (long)getpid());
     af->file = fopen(af->temp_path, "wb");
-    if (af->file == NULL)
-        return error_set(err, "%s: cannot write: %s", path, strerror(errno));
+    if (af->file == NULL) return error_set(err, "%s: cannot write: %s", path, strerror(errno));
     return true;
 }
 
@@ -62,7 +61,6 @@ bool make_dirs(const char *path, Error *err) {
 
 bool path_join(char *out, size_t out_size, const char *dir, const char *name, Error *err) {
     int n = snprintf(out, out_size, "%s/%s", dir, name);
-    if (n < 0 || (size_t)n >= out_size)
-        return error_set(err, "%s/%s: path too long", dir, name);
+    if (n < 0 || (size_t)n >= out_size) return error_set(err, "%s/%s: path too long", dir, name);
     return true;
 }

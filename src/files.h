@@ -9,9 +9,9 @@
 #include "error.h"
 
 typedef struct {
-    FILE *file;              // write here between atomic_open and atomic_commit
-    char path[1024];         // where the file ends up
-    char temp_path[1040];    // "<path>.tmp.<pid>" while it is being written
+    FILE *file;           // write here between atomic_open and atomic_commit
+    char path[1024];      // where the file ends up
+    char temp_path[1040]; // "<path>.tmp.<pid>" while it is being written
 } AtomicFile;
 
 bool atomic_open(AtomicFile *af, const char *path, Error *err);

@@ -33,10 +33,11 @@ static long read_header(gzFile f, const char *path, int ndims, int dims[], Error
     if (!read_exact(f, magic, 4))
         return error_set(err, "%s: too short for an IDX header (or not readable as gzip)", path);
     if (magic[0] != 0 || magic[1] != 0)
-        return error_set(err, "%s: not an IDX file (magic starts %02x %02x, expected 00 00)",
-                         path, magic[0], magic[1]);
+        return error_set(err, "%s: not an IDX file (magic starts %02x %02x, expected 00 00)", path,
+                         magic[0], magic[1]);
     if (magic[2] != 0x08)
-        return error_set(err, "%s: IDX element type 0x%02x, expected 0x08 (unsigned byte)", path, magic[2]);
+        return error_set(err, "%s: IDX element type 0x%02x, expected 0x08 (unsigned byte)", path,
+                         magic[2]);
     if (magic[3] != ndims)
         return error_set(err, "%s: IDX file has %d dimensions, expected %d", path, magic[3], ndims);
     long bytes = 1;
@@ -63,15 +64,15 @@ static bool read_payload(gzFile f, const char *path, long bytes, unsigned char *
         return error_set(err, "%s: has data past the %ld bytes its header promises", path, bytes);
     int zerr;
     gzerror(f, &zerr);
-    if (zerr != Z_OK && zerr != Z_BUF_ERROR)
-        return error_set(err, "%s: corrupt gzip stream", path);
+    if (zerr != Z_OK && zerr != Z_BUF_ERROR) return error_set(err, "%s: corrupt gzip stream", path);
     return true;
 }
 
 bool idx_read(const char *path, int ndims, IdxArray *out, Error *err) {
     assert(ndims >= 1 && ndims <= IDX_MAX_DIMS);
     gzFile f = gzopen(path, "rb");
-    if (f == NULL) return error_set(err, "%s: cannot open: %s", path, strerror(errno ? errno : ENOENT));
+    if (f == NULL)
+        return error_set(err, "%s: cannot open: %s", path, strerror(errno ? errno : ENOENT));
     IdxArray a = {.ndims = ndims};
     long bytes = read_header(f, path, ndims, a.dims, err);
     bool ok = bytes > 0;

@@ -8,13 +8,13 @@
 #include <stdbool.h>
 #include "error.h"
 
-#define IDX_MAX_DIMS 3
-#define IDX_MAX_BYTES (1L << 30)   // refuse headers that promise more than 1 GiB
+#define IDX_MAX_DIMS  3
+#define IDX_MAX_BYTES (1L << 30) // refuse headers that promise more than 1 GiB
 
 typedef struct {
-    int ndims;               // 1 for labels, 3 for images
-    int dims[IDX_MAX_DIMS];  // e.g. (count, rows, cols)
-    unsigned char *data;     // product of dims bytes, row-major
+    int ndims;              // 1 for labels, 3 for images
+    int dims[IDX_MAX_DIMS]; // e.g. (count, rows, cols)
+    unsigned char *data;    // product of dims bytes, row-major
 } IdxArray;
 
 // Reads path, which must hold an unsigned-byte array of `ndims` dimensions.

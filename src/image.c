@@ -15,8 +15,8 @@
 
 #include "files.h"
 
-#define MAX_SIDE 16384            // image_read refuses pictures larger than this
-#define MAX_PIXELS (1L << 26)     // ... or with more pixels than this (64 M)
+#define MAX_SIDE   16384      // image_read refuses pictures larger than this
+#define MAX_PIXELS (1L << 26) // ... or with more pixels than this (64 M)
 
 // ---- memory -----------------------------------------------------------------
 
@@ -40,7 +40,7 @@ static size_t image_bytes(const Image *img) {
 
 typedef struct {
     FILE *file;
-    int error;   // errno of the first failed write, 0 while all is well
+    int error; // errno of the first failed write, 0 while all is well
 } PngSink;
 
 static void png_sink_write(void *context, void *data, int size) {
@@ -54,8 +54,8 @@ bool image_write_png(const char *path, const Image *img, Error *err) {
     AtomicFile af;
     if (!atomic_open(&af, path, err)) return false;
     PngSink sink = {af.file, 0};
-    int ok = stbi_write_png_to_func(png_sink_write, &sink, img->width, img->height,
-                                    img->channels, img->pixels, img->width * img->channels);
+    int ok = stbi_write_png_to_func(png_sink_write, &sink, img->width, img->height, img->channels,
+                                    img->pixels, img->width * img->channels);
     if (!ok || sink.error != 0) {
         atomic_abort(&af);
         return ok ? error_set(err, "%s: write failed: %s", path, strerror(sink.error))
@@ -70,8 +70,10 @@ static bool check_size(const char *path, FILE *file, Error *err) {
     if (!stbi_info_from_file(file, &w, &h, &n))
         return error_set(err, "%s: cannot read as PNG or JPEG (%s)", path, stbi_failure_reason());
     if (w <= 0 || h <= 0 || w > MAX_SIDE || h > MAX_SIDE || (long)w * h > MAX_PIXELS)
-        return error_set(err, "%s: image is %dx%d pixels; at most %dx%d and %ld pixels in all "
-                         "are read", path, w, h, MAX_SIDE, MAX_SIDE, MAX_PIXELS);
+        return error_set(err,
+                         "%s: image is %dx%d pixels; at most %dx%d and %ld pixels in all "
+                         "are read",
+                         path, w, h, MAX_SIDE, MAX_SIDE, MAX_PIXELS);
     return true;
 }
 
@@ -190,8 +192,10 @@ void image_fill_rect(Image *img, int x, int y, int w, int h, Rgb color) {
     for (int row = y; row < y1; row++)
         for (int col = x; col < x1; col++) {
             unsigned char *p = img->pixels + ((size_t)row * img->width + col) * img->channels;
-            if (img->channels == 1) p[0] = gray;
-            else p[0] = color.r, p[1] = color.g, p[2] = color.b;
+            if (img->channels == 1)
+                p[0] = gray;
+            else
+                p[0] = color.r, p[1] = color.g, p[2] = color.b;
         }
 }
 
@@ -205,7 +209,7 @@ static int line_start(int at, int thickness, int size) {
 void image_draw_grid(Image *img, int cell, int thickness, Rgb color) {
     assert(cell >= 1 && thickness >= 1);
     int W = img->width, H = img->height;
-    for (int at = 0; at < W + cell; at += cell)   // the last line is at the right edge
+    for (int at = 0; at < W + cell; at += cell) // the last line is at the right edge
         image_fill_rect(img, line_start(at < W ? at : W, thickness, W), 0, thickness, H, color);
     for (int at = 0; at < H + cell; at += cell)
         image_fill_rect(img, 0, line_start(at < H ? at : H, thickness, H), W, thickness, color);

@@ -11,11 +11,11 @@
 
 typedef struct {
     int width, height;
-    int channels;            // 1 = gray, 3 = RGB
-    unsigned char *pixels;   // (height, width, channels), row-major
+    int channels;          // 1 = gray, 3 = RGB
+    unsigned char *pixels; // (height, width, channels), row-major
 } Image;
 
-Image image_new(int width, int height, int channels);   // all black
+Image image_new(int width, int height, int channels); // all black
 void image_free(Image *img);
 
 // Writes a PNG, atomically (temporary name, then rename).
@@ -32,9 +32,9 @@ Image image_from_planes(const float *x, int Cin, int H, int W);
 // The image as planes in [0, 1]: out (channels, height, width).
 void image_to_planes(const Image *img, float *out);
 
-Image image_to_rgb(const Image *img);                 // gray is repeated
-Image image_upscale(const Image *img, int scale);     // each pixel a scale x scale block
-Image image_resize(const Image *img, int width, int height);  // smooth resampling
+Image image_to_rgb(const Image *img);                        // gray is repeated
+Image image_upscale(const Image *img, int scale);            // each pixel a scale x scale block
+Image image_resize(const Image *img, int width, int height); // smooth resampling
 // The largest centred square, resized to side x side (the usual ViT preprocessing).
 Image image_square(const Image *img, int side);
 

@@ -12,7 +12,7 @@
 
 // Whether P cuts an H x W image into whole patches; if not, err says why.
 bool patch_check(int H, int W, int P, Error *err);
-int patch_count(int H, int W, int P);   // N = (H/P)(W/P); P must divide H and W
+int patch_count(int H, int W, int P); // N = (H/P)(W/P); P must divide H and W
 
 // images (B,Cin,H,W) -> patches (B,N,Cin*P*P)
 void patchify(float *patches, const float *images, int B, int Cin, int H, int W, int P);

@@ -113,7 +113,8 @@ static bool render(const Plot *plot, Error *err) {
 bool plot_render(Plot *plot, const char *script, Error *err) {
     if (!atomic_commit(&plot->data, err) || !write_script(plot, script, err)) return false;
     if (plot_have_gnuplot()) return render(plot, err);
-    fprintf(stderr, "note: gnuplot not found on PATH; wrote %s/%s.dat and %s/%s.gp; "
+    fprintf(stderr,
+            "note: gnuplot not found on PATH; wrote %s/%s.dat and %s/%s.gp; "
             "render with: cd %s && gnuplot %s.gp\n",
             plot->dir, plot->name, plot->dir, plot->name, plot->dir, plot->name);
     return true;
@@ -126,7 +127,7 @@ static bool find_gnuplot(void) {
         size_t len = strcspn(entry, ":");
         char candidate[4096];
         int n = snprintf(candidate, sizeof candidate, "%.*s%sgnuplot", (int)len, entry,
-                         len == 0 ? "" : "/");   // an empty entry means "."
+                         len == 0 ? "" : "/"); // an empty entry means "."
         struct stat st;
         if (n > 0 && (size_t)n < sizeof candidate && stat(candidate, &st) == 0 &&
             S_ISREG(st.st_mode) && access(candidate, X_OK) == 0)
@@ -137,7 +138,7 @@ static bool find_gnuplot(void) {
 }
 
 bool plot_have_gnuplot(void) {
-    static int cached = -1;   // -1 until PATH has been searched
+    static int cached = -1; // -1 until PATH has been searched
     if (cached < 0) cached = find_gnuplot();
     return cached == 1;
 }

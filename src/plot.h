@@ -10,10 +10,10 @@
 #include "files.h"
 
 typedef struct {
-    char dir[512];       // "figures/ch01"
-    char name[128];      // "tokens" -> tokens.dat, tokens.gp, tokens.png
-    int width, height;   // PNG size in pixels; 1280x800 unless changed before plot_render
-    AtomicFile data;     // the .dat, open between plot_begin and plot_render
+    char dir[512];     // "figures/ch01"
+    char name[128];    // "tokens" -> tokens.dat, tokens.gp, tokens.png
+    int width, height; // PNG size in pixels; 1280x800 unless changed before plot_render
+    AtomicFile data;   // the .dat, open between plot_begin and plot_render
 } Plot;
 
 // Starts NAME.dat in dir (created if missing), with `description` as its

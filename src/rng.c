@@ -37,7 +37,7 @@ int rng_int(Rng *rng, int n) {
 }
 
 float rng_uniform(Rng *rng) {
-    return (float)(rng_u32(rng) >> 8) * (1.0f / 16777216.0f);   // 24 bits: exact in float
+    return (float)(rng_u32(rng) >> 8) * (1.0f / 16777216.0f); // 24 bits: exact in float
 }
 
 float rng_normal(Rng *rng) {

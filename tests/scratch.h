@@ -13,7 +13,7 @@
 #include <unistd.h>
 #include <criterion/criterion.h>
 
-static char scratch_dir[64];   // "/tmp/vit-test-XXXXXX" while a test runs
+static char scratch_dir[64]; // "/tmp/vit-test-XXXXXX" while a test runs
 
 static inline void scratch_setup(void) {
     strcpy(scratch_dir, "/tmp/vit-test-XXXXXX");

@@ -17,9 +17,18 @@ static const char *out = "figures/ch01";
 static bool quiet = false;
 
 static const CliOption options[] = {
-    {.name = "patch", .kind = CLI_INT, .value = &patch, .help = "patch size in pixels", .min = 1, .max = 28},
+    {.name = "patch",
+     .kind = CLI_INT,
+     .value = &patch,
+     .help = "patch size in pixels",
+     .min = 1,
+     .max = 28},
     {.name = "lr", .kind = CLI_FLOAT, .value = &lr, .help = "learning rate", .min = 0, .max = 1},
-    {.name = "out", .kind = CLI_STRING, .value = &out, .help = "where the figures go", .arg = "DIR"},
+    {.name = "out",
+     .kind = CLI_STRING,
+     .value = &out,
+     .help = "where the figures go",
+     .arg = "DIR"},
     {.name = "quiet", .kind = CLI_SWITCH, .value = &quiet, .help = "print nothing"},
 };
 enum { OPTION_COUNT = sizeof options / sizeof options[0] };
@@ -37,7 +46,8 @@ static CliResult parse_args(Error *err, const char **args) {
 static void expect_bad(CliResult r, const Error *err, const char *mention) {
     cr_assert_eq(r, CLI_BAD, "expected CLI_BAD, got %d (message \"%s\")", r, err->message);
     cr_assert_neq(err->message[0], '\0', "CLI_BAD without a message");
-    cr_assert_null(strchr(err->message, '\n'), "the message should be one line: \"%s\"", err->message);
+    cr_assert_null(strchr(err->message, '\n'), "the message should be one line: \"%s\"",
+                   err->message);
     expect_mentions(err->message, mention);
 }
 
@@ -123,7 +133,7 @@ Test(cli, refuses_a_float_that_is_not_a_number) {
     Error err;
     expect_bad(PARSE(&err, "--lr", "12x"), &err, "--lr");
     expect_bad(PARSE(&err, "--lr=0.1.2"), &err, "--lr");
-    expect_bad(PARSE(&err, "--lr", "nan"), &err, "--lr");   // NaN slips past x < min || x > max
+    expect_bad(PARSE(&err, "--lr", "nan"), &err, "--lr"); // NaN slips past x < min || x > max
     expect_bad(PARSE(&err, "--lr", "inf"), &err, "--lr");
 }
 
@@ -190,7 +200,9 @@ Test(cli, parse_or_exit_exits_2_on_a_bad_flag, .exit_code = 2) {
 // parent, the test, is still checked). Called by LeakSanitizer at exit.
 static volatile int in_forked_child = 0;
 int __lsan_is_turned_off(void);
-int __lsan_is_turned_off(void) { return in_forked_child; }
+int __lsan_is_turned_off(void) {
+    return in_forked_child;
+}
 
 // Runs cli_parse_or_exit in a child process; returns its exit status and what
 // it printed on stdout and stderr (each cut to 4095 bytes).
@@ -208,7 +220,7 @@ static int run_parse_or_exit(char **argv, char out_text[4096], char err_text[409
         dup2(fileno(out_file), STDOUT_FILENO);
         dup2(fileno(err_file), STDERR_FILENO);
         cli_parse_or_exit(argc, argv, "Cuts images into patches.", options, OPTION_COUNT);
-        _exit(99);   // returned instead of exiting
+        _exit(99); // returned instead of exiting
     }
     int status;
     waitpid(pid, &status, 0);
@@ -226,7 +238,8 @@ static int run_parse_or_exit(char **argv, char out_text[4096], char err_text[409
 
 Test(cli, parse_or_exit_prints_usage_on_stdout_for_help) {
     char out_text[4096], err_text[4096];
-    int status = run_parse_or_exit((char *[]){"build/ch01_patches", "--help", NULL}, out_text, err_text);
+    int status =
+        run_parse_or_exit((char *[]){"build/ch01_patches", "--help", NULL}, out_text, err_text);
     cr_assert_eq(status, 0);
     expect_mentions(out_text, "ch01_patches");
     expect_mentions(out_text, "--patch");
@@ -260,10 +273,10 @@ Test(cli, usage_lists_every_option_with_help_and_default) {
         expect_mentions(text, options[i].help);
     }
     expect_mentions(text, "--help");
-    expect_mentions(text, "--out DIR");      // the value's name when the option gives one
-    expect_mentions(text, "4");              // patch's default
-    expect_mentions(text, "0.001");          // lr's default
-    expect_mentions(text, "figures/ch01");   // out's default
+    expect_mentions(text, "--out DIR");    // the value's name when the option gives one
+    expect_mentions(text, "4");            // patch's default
+    expect_mentions(text, "0.001");        // lr's default
+    expect_mentions(text, "figures/ch01"); // out's default
     free(text);
 }
 

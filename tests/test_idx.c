@@ -50,8 +50,10 @@ static void write_gz(const char *path, const void *bytes, size_t size) {
 static void write_idx(char path[1024], const char *name, const IdxBytes *f) {
     scratch_path(path, name);
     size_t n = strlen(name);
-    if (n > 3 && strcmp(name + n - 3, ".gz") == 0) write_gz(path, f->bytes, f->size);
-    else write_plain(path, f);
+    if (n > 3 && strcmp(name + n - 3, ".gz") == 0)
+        write_gz(path, f->bytes, f->size);
+    else
+        write_plain(path, f);
 }
 
 // idx_read must fail, name the file, and leave out as it was.
@@ -87,9 +89,13 @@ static void expect_reads_back(const char *name) {
     cr_assert_null(a.data, "idx_free should clear the pointer");
 }
 
-Test(idx, a_plain_file_reads_back_exactly) { expect_reads_back("images-idx3-ubyte"); }
+Test(idx, a_plain_file_reads_back_exactly) {
+    expect_reads_back("images-idx3-ubyte");
+}
 
-Test(idx, a_gzipped_file_reads_back_exactly) { expect_reads_back("images-idx3-ubyte.gz"); }
+Test(idx, a_gzipped_file_reads_back_exactly) {
+    expect_reads_back("images-idx3-ubyte.gz");
+}
 
 Test(idx, a_one_dimensional_label_file_reads_back) {
     const uint32_t dims[1] = {300};
@@ -124,7 +130,7 @@ Test(idx, refuses_a_wrong_magic) {
 
 Test(idx, refuses_a_type_other_than_unsigned_byte) {
     const uint32_t dims[1] = {4};
-    IdxBytes f = idx_bytes(0x0d, 1, dims, 16);   // 0x0d: float32
+    IdxBytes f = idx_bytes(0x0d, 1, dims, 16); // 0x0d: float32
     char path[1024];
     write_idx(path, "floats.gz", &f);
     expect_refused(path, 1);
@@ -137,7 +143,7 @@ Test(idx, refuses_the_wrong_number_of_dimensions) {
     write_idx(path, "two-dims", &f);
     expect_refused(path, 3);
     expect_refused(path, 1);
-    IdxBytes none = idx_bytes(0x08, 0, dims, 1);   // a scalar: ndims 0
+    IdxBytes none = idx_bytes(0x08, 0, dims, 1); // a scalar: ndims 0
     write_idx(path, "zero-dims", &none);
     expect_refused(path, 1);
 }
@@ -154,10 +160,10 @@ Test(idx, refuses_a_truncated_header) {
     const uint32_t dims[3] = {2, 3, 4};
     IdxBytes f = idx_bytes(0x08, 3, dims, 24);
     char path[1024];
-    f.size = 10;   // magic, one size and half of the next
+    f.size = 10; // magic, one size and half of the next
     write_idx(path, "short-header", &f);
     expect_refused(path, 3);
-    f.size = 2;    // half a magic
+    f.size = 2; // half a magic
     write_idx(path, "short-magic.gz", &f);
     expect_refused(path, 3);
     f.size = 0;
@@ -167,7 +173,7 @@ Test(idx, refuses_a_truncated_header) {
 
 Test(idx, refuses_truncated_data) {
     const uint32_t dims[3] = {2, 3, 4};
-    IdxBytes f = idx_bytes(0x08, 3, dims, 23);   // one byte short of 24
+    IdxBytes f = idx_bytes(0x08, 3, dims, 23); // one byte short of 24
     char path[1024];
     write_idx(path, "short-data", &f);
     expect_refused(path, 3);
@@ -177,7 +183,7 @@ Test(idx, refuses_truncated_data) {
 
 Test(idx, refuses_trailing_bytes) {
     const uint32_t dims[3] = {2, 3, 4};
-    IdxBytes f = idx_bytes(0x08, 3, dims, 25);   // one byte more than 24
+    IdxBytes f = idx_bytes(0x08, 3, dims, 25); // one byte more than 24
     char path[1024];
     write_idx(path, "long-data", &f);
     expect_refused(path, 3);
@@ -187,19 +193,19 @@ Test(idx, refuses_trailing_bytes) {
 
 Test(idx, refuses_absurd_sizes_without_trying_to_read_them) {
     char path[1024];
-    const uint32_t huge[3] = {65536, 65536, 2};   // 8 GiB
+    const uint32_t huge[3] = {65536, 65536, 2}; // 8 GiB
     IdxBytes f = idx_bytes(0x08, 3, huge, 64);
     write_idx(path, "huge.gz", &f);
     expect_refused(path, 3);
-    const uint32_t just_over[3] = {1024, 1024, 1025};   // 1 GiB + 1 MiB
+    const uint32_t just_over[3] = {1024, 1024, 1025}; // 1 GiB + 1 MiB
     f = idx_bytes(0x08, 3, just_over, 64);
     write_idx(path, "just-over", &f);
     expect_refused(path, 3);
-    const uint32_t negative[1] = {0x80000000u};   // negative as an int
+    const uint32_t negative[1] = {0x80000000u}; // negative as an int
     f = idx_bytes(0x08, 1, negative, 64);
     write_idx(path, "negative", &f);
     expect_refused(path, 1);
-    const uint32_t wrap[3] = {0xffffffffu, 0xffffffffu, 0xffffffffu};   // overflows any product
+    const uint32_t wrap[3] = {0xffffffffu, 0xffffffffu, 0xffffffffu}; // overflows any product
     f = idx_bytes(0x08, 3, wrap, 64);
     write_idx(path, "wrap", &f);
     expect_refused(path, 3);
@@ -239,7 +245,8 @@ static void expect_real_split(FashionMnistSplit split, int count) {
     // both splits are balanced: count / 10 of each class
     int per_class[FASHION_MNIST_CLASSES] = {0}, want[FASHION_MNIST_CLASSES];
     for (int i = 0; i < data.count; i++) {
-        cr_assert_lt(data.labels[i], FASHION_MNIST_CLASSES, "label %d of item %d", data.labels[i], i);
+        cr_assert_lt(data.labels[i], FASHION_MNIST_CLASSES, "label %d of item %d", data.labels[i],
+                     i);
         per_class[data.labels[i]]++;
     }
     for (int k = 0; k < FASHION_MNIST_CLASSES; k++) want[k] = count / 10;
@@ -258,7 +265,9 @@ Test(fashion_mnist, the_real_training_set_loads, .timeout = 60) {
     expect_real_split(FASHION_MNIST_TRAIN, 60000);
 }
 
-Test(fashion_mnist, the_real_test_set_loads) { expect_real_split(FASHION_MNIST_TEST, 10000); }
+Test(fashion_mnist, the_real_test_set_loads) {
+    expect_real_split(FASHION_MNIST_TEST, 10000);
+}
 
 Test(fashion_mnist, the_first_test_picture_is_an_ankle_boot) {
     FashionMnist data;
@@ -280,7 +289,8 @@ static void write_fake_test_split(int count, int label_count, int bad_label, boo
     unsigned char head[16] = {0, 0, 8, 3, 0, 0, 0, (unsigned char)count, 0, 0, 0, 28, 0, 0, 0, 28};
     memcpy(images, head, 16);
     for (int i = 0; i < count; i++)
-        for (int k = 0; k < 28 * 28; k++) images[16 + (size_t)i * 784 + k] = (unsigned char)((i + k) % 256);
+        for (int k = 0; k < 28 * 28; k++)
+            images[16 + (size_t)i * 784 + k] = (unsigned char)((i + k) % 256);
     unsigned char labels[8 + 256] = {0, 0, 8, 1, 0, 0, 0, (unsigned char)label_count};
     for (int i = 0; i < label_count; i++) labels[8 + i] = (unsigned char)(i % 10);
     if (bad_label >= 0) labels[8 + label_count - 1] = (unsigned char)bad_label;
@@ -290,7 +300,8 @@ static void write_fake_test_split(int count, int label_count, int bad_label, boo
         write_gz(scratch_path(path, "t10k-labels-idx1-ubyte.gz"), labels, 8 + (size_t)label_count);
     } else {
         write_whole_file(scratch_path(path, "t10k-images-idx3-ubyte"), images, 16 + pixels);
-        write_whole_file(scratch_path(path, "t10k-labels-idx1-ubyte"), labels, 8 + (size_t)label_count);
+        write_whole_file(scratch_path(path, "t10k-labels-idx1-ubyte"), labels,
+                         8 + (size_t)label_count);
     }
     free(images);
 }
@@ -321,9 +332,13 @@ static void expect_fake_loads(bool gzipped) {
     fashion_mnist_free(&data);
 }
 
-Test(fashion_mnist, a_good_fake_gzipped_directory_loads) { expect_fake_loads(true); }
+Test(fashion_mnist, a_good_fake_gzipped_directory_loads) {
+    expect_fake_loads(true);
+}
 
-Test(fashion_mnist, a_good_fake_unpacked_directory_loads) { expect_fake_loads(false); }
+Test(fashion_mnist, a_good_fake_unpacked_directory_loads) {
+    expect_fake_loads(false);
+}
 
 Test(fashion_mnist, refuses_more_labels_than_images) {
     write_fake_test_split(5, 6, -1, true);
@@ -366,5 +381,6 @@ Test(fashion_mnist, dir_prefers_the_flag_then_the_environment_then_the_default) 
     cr_assert_str_eq(fashion_mnist_dir(NULL), "/from/env");
     cr_assert_str_eq(fashion_mnist_dir("/from/flag"), "/from/flag");
     setenv(FASHION_MNIST_ENV, "", 1);
-    cr_assert_str_eq(fashion_mnist_dir(NULL), FASHION_MNIST_DEFAULT_DIR, "an empty variable is unset");
+    cr_assert_str_eq(fashion_mnist_dir(NULL), FASHION_MNIST_DEFAULT_DIR,
+                     "an empty variable counts as unset");
 }
