@@ -45,10 +45,11 @@ walkthrough: deps                            ## build, run every chapter in orde
 test: deps                                   ## build and run every test suite (sanitizers on)
 	@$(MAKE) --no-print-directory build/test/run_tests
 	@rm -rf build/sanitizer && mkdir -p build/sanitizer
-	@ASAN_OPTIONS=log_path=$(CURDIR)/build/sanitizer/report:detect_leaks=1:abort_on_error=1 \
+	@status=0; \
+	 ASAN_OPTIONS=log_path=$(CURDIR)/build/sanitizer/report:detect_leaks=1:abort_on_error=1 \
 	 UBSAN_OPTIONS=log_path=$(CURDIR)/build/sanitizer/report:print_stacktrace=1 \
-	 build/test/run_tests --jobs 2
-	@tools/sanitizer_reports.sh build/sanitizer
+	 build/test/run_tests --jobs 2 || status=$$?; \
+	 tools/sanitizer_reports.sh build/sanitizer && exit $$status
 
 # ---- the library and the chapter programs ----------------------------------
 
@@ -72,9 +73,16 @@ build/asan/tests/%.o: tests/%.c
 	@mkdir -p $(@D)
 	$(CC) $(STD) $(CPPFLAGS) $(shell pkg-config --cflags criterion) $(CFLAGS) $(WARNINGS) $(SANITIZE) -c $< -o $@
 
-build/test/run_tests: $(TEST_OBJS)
+# The list of objects, rewritten only when it changes, so that deleting a
+# suite relinks the binary too.
+build/test/objects: FORCE
 	@mkdir -p $(@D)
-	$(CC) $(SANITIZE) $^ -o $@ $(shell pkg-config --libs criterion) $(LDLIBS)
+	@echo '$(TEST_OBJS)' | cmp -s - $@ || echo '$(TEST_OBJS)' > $@
+
+build/test/run_tests: $(TEST_OBJS) build/test/objects
+	$(CC) $(SANITIZE) $(filter %.o,$^) -o $@ $(shell pkg-config --libs criterion) $(LDLIBS)
+
+FORCE:
 
 # ---- figures and docs -------------------------------------------------------
 
