@@ -10,6 +10,7 @@ set -euo pipefail
 packages=(
   build-essential        # gcc, make, libc headers
   clang                  # the second compiler the build must stay clean under
+  libclang-rt-14-dev     # its sanitizer runtimes, for `make test CC=clang`
   pkg-config             # finds the libraries' flags
   libcriterion-dev       # the test framework
   libstb-dev             # stb_image, stb_image_write, stb_image_resize
