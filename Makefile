@@ -8,7 +8,8 @@ CC        ?= cc
 CFLAGS    ?= -O2 -g
 WARNINGS  := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla
 STD       := -std=c11 -D_POSIX_C_SOURCE=200809L
-PKGS      := zlib stb
+PKGS      := zlib stb openblas
+PYTHON    := /usr/bin/python3
 CPPFLAGS  += -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
 LDLIBS    += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 SANITIZE  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -16,17 +17,21 @@ SANITIZE  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fr
 # The library grows chapter by chapter: MODULES_NN is what chapter NN may use,
 # and chapter NN is linked with exactly those objects, so it cannot reach ahead.
 MODULES_01 := error files rng cli idx fashion_mnist colormap image plot patch
+MODULES_02 := $(MODULES_01) tensors matmul linear conv2d embed
+MODULES_03 := $(MODULES_02) attention
+MODULES_04 := $(MODULES_03) mha
+MODULES_05 := $(MODULES_04) layernorm gelu vit_config encoder
 
-CHAPTERS   := 01_patches
+CHAPTERS   := 01_patches 02_embedding 03_attention 04_multihead 05_encoder
 BINS       := $(CHAPTERS:%=build/ch%)
-ALL_MODULES := $(MODULES_01)
+ALL_MODULES := $(MODULES_05)
 OBJS       := $(ALL_MODULES:%=build/obj/%.o)
 TEST_OBJS  := $(ALL_MODULES:%=build/asan/%.o) $(patsubst tests/%.c,build/asan/tests/%.o,$(wildcard tests/*.c))
 DOCS       := $(wildcard docs/[0-9][0-9]-*.md)
 HTML       := $(DOCS:docs/%.md=docs/html/%.html)
 OUTPUTS    := $(CHAPTERS:%=build/out/ch%.txt)
 
-.PHONY: all deps test figures docs walkthrough clean help
+.PHONY: all deps test figures docs walkthrough reference clean help
 .DELETE_ON_ERROR:
 
 all: $(BINS)                                 ## build the library and every chapter into build/
@@ -62,6 +67,10 @@ build/ch%: chapters/%.c
 	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) $< $(filter %.o,$^) -o $@ $(LDLIBS)
 
 build/ch01_patches: $(MODULES_01:%=build/obj/%.o)
+build/ch02_embedding: $(MODULES_02:%=build/obj/%.o)
+build/ch03_attention: $(MODULES_03:%=build/obj/%.o)
+build/ch04_multihead: $(MODULES_04:%=build/obj/%.o)
+build/ch05_encoder: $(MODULES_05:%=build/obj/%.o)
 
 # ---- tests: every suite in one Criterion binary, built with sanitizers ------
 
@@ -113,6 +122,10 @@ docs/html/%.html: docs/%.md docs/style.css build/weave $(OUTPUTS) \
 	pandoc build/docs/$*.md --from markdown --to html5 --standalone --self-contained \
 	  --mathml --highlight-style=tango --resource-path=docs:. --css docs/style.css \
 	  --metadata lang=en --output $@.tmp && mv $@.tmp $@
+
+reference:                                   ## regenerate tests/fixtures/ with PyTorch (needs python3-torch)
+	@tools/deps.sh python
+	$(PYTHON) tools/reference.py tests/fixtures
 
 clean:                                       ## remove build/ and the woven HTML
 	rm -rf build docs/html

@@ -1,0 +1,80 @@
+// encoder.h — the Transformer encoder of the ViT (pre-LN, as in the paper and
+// torchvision):
+//     x = x + MHA(LN1(x))
+//     x = x + MLP(LN2(x)),  MLP(x) = fc2(GELU(fc1(x)))
+// stacked L times and followed by a final LayerNorm. Parameters carry
+// torchvision's names (`encoder.layers.encoder_layer_0.ln_1.weight`, ...),
+// so a checkpoint maps one to one.
+#ifndef ENCODER_H
+#define ENCODER_H
+
+#include "mha.h"
+#include "rng.h"
+#include "tensors.h"
+#include "vit_config.h"
+
+typedef struct {
+    float *ln1_w, *ln1_b;     // (C) ln_1
+    float *qkv_w, *qkv_b;     // (3C,C), (3C) self_attention.in_proj_*
+    float *proj_w, *proj_b;   // (C,C), (C) self_attention.out_proj.*
+    float *ln2_w, *ln2_b;     // (C) ln_2
+    float *fc1_w, *fc1_b;     // (MLP,C), (MLP) mlp.0
+    float *fc2_w, *fc2_b;     // (C,MLP), (C) mlp.3
+} BlockWeights;
+
+typedef struct {
+    float *conv_w, *conv_b;   // (C,Cin,P,P), (C) conv_proj: the patch embedding
+    float *class_token;       // (C) class_token
+    float *pos;               // (T,C) encoder.pos_embedding
+    BlockWeights *layers;     // (L)
+    float *ln_w, *ln_b;       // (C) encoder.ln
+} EncoderWeights;
+
+typedef struct {
+    float *ln1;               // (B,T,C) LN1(x)
+    float *ln1_mean, *ln1_rstd; // (B,T)
+    MhaActivations attn;
+    float *attn_out;          // (B,T,C) MHA(LN1(x))
+    float *res1;              // (B,T,C) x + MHA(LN1(x))
+    float *ln2;               // (B,T,C)
+    float *ln2_mean, *ln2_rstd; // (B,T)
+    float *fc1;               // (B,T,MLP) before GELU
+    float *gelu;              // (B,T,MLP)
+    float *fc2;               // (B,T,C)
+    float *out;               // (B,T,C) res1 + fc2: the block's output
+} BlockActivations;
+
+typedef struct {
+    float *patches;           // (B,N,Cin*P*P)
+    float *patch_emb;         // (B,N,C)
+    float *tokens;            // (B,T,C) class token + patches + positions
+    BlockActivations *layers; // (L)
+    float *ln_mean, *ln_rstd; // (B,T)
+    float *out;               // (B,T,C) after the final LayerNorm
+} EncoderActivations;
+
+typedef struct {
+    VitConfig cfg;
+    int B;                    // batch size the activations are sized for
+    EncoderWeights w;
+    EncoderActivations a;
+    Tensors params;           // every parameter, one allocation
+    Tensors acts;             // every activation, one allocation
+} Encoder;
+
+// Lists and allocates parameters (zero) and activations for batch size B.
+void encoder_build(Encoder *enc, const VitConfig *cfg, int B);
+void encoder_free(Encoder *enc);
+// Initialises as the paper's code does: truncated-normal position
+// embeddings (std 0.02), Xavier-uniform linear weights, zero biases, unit
+// LayerNorm weights, LeCun-normal patch embedding, zero class token.
+void encoder_init(Encoder *enc, Rng *rng);
+
+// One pre-LN block: out (B,T,C) = block(x (B,T,C)).
+void block_forward(float *out, BlockActivations *a, const float *x, const BlockWeights *w, int B,
+                   int T, int C, int MLP, int NH);
+// The whole encoder on images (B,Cin,H,W) with values already normalised;
+// the result is enc->a.out (B,T,C).
+void encoder_forward(Encoder *enc, const float *images);
+
+#endif

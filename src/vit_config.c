@@ -1,0 +1,83 @@
+// vit_config.c — the ViT model variants, the checks on a configuration, and
+// its costs: the parameter count (torchvision's) and the forward FLOPs.
+#include "vit_config.h"
+
+#include "patch.h"
+
+// clang-format off
+// region: variants
+// Dosovitskiy et al. 2021, table 1 (Ti and S from DeiT, Touvron et al. 2021),
+// each at patch size 16 and 32, for 224x224 RGB images and 1000 classes.
+const VitVariant vit_variants[] = {
+    //           image   P Cin     C   MLP   L  NH     K
+    {"ViT-Ti/16", {224, 16,  3,  192,  768, 12,  3, 1000}},
+    {"ViT-Ti/32", {224, 32,  3,  192,  768, 12,  3, 1000}},
+    {"ViT-S/16",  {224, 16,  3,  384, 1536, 12,  6, 1000}},
+    {"ViT-S/32",  {224, 32,  3,  384, 1536, 12,  6, 1000}},
+    {"ViT-B/16",  {224, 16,  3,  768, 3072, 12, 12, 1000}},
+    {"ViT-B/32",  {224, 32,  3,  768, 3072, 12, 12, 1000}},
+    {"ViT-L/16",  {224, 16,  3, 1024, 4096, 24, 16, 1000}},
+    {"ViT-L/32",  {224, 32,  3, 1024, 4096, 24, 16, 1000}},
+    {"ViT-H/16",  {224, 16,  3, 1280, 5120, 32, 16, 1000}},
+    {"ViT-H/32",  {224, 32,  3, 1280, 5120, 32, 16, 1000}},
+};
+const int vit_variant_count = sizeof vit_variants / sizeof vit_variants[0];
+// endregion: variants
+// clang-format on
+
+bool vit_config_check(const VitConfig *cfg, Error *err) {
+    struct {
+        const char *what;
+        int value;
+    } sizes[] = {{"image size", cfg->image_size},      {"patch size", cfg->patch_size},
+                 {"input channels", cfg->in_channels}, {"width", cfg->hidden_dim},
+                 {"MLP width", cfg->mlp_dim},          {"number of layers", cfg->num_layers},
+                 {"number of heads", cfg->num_heads}};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+        if (sizes[i].value <= 0)
+            return error_set(err, "%s must be positive, got %d", sizes[i].what, sizes[i].value);
+    if (cfg->num_classes < 0)
+        return error_set(err, "number of classes must be 0 (no head) or more, got %d",
+                         cfg->num_classes);
+    if (cfg->hidden_dim % cfg->num_heads != 0)
+        return error_set(err, "width %d is not divisible by %d heads", cfg->hidden_dim,
+                         cfg->num_heads);
+    return patch_check(cfg->image_size, cfg->image_size, cfg->patch_size, err);
+}
+
+int vit_tokens(const VitConfig *cfg) {
+    int side = cfg->image_size / cfg->patch_size;
+    return side * side + 1;
+}
+
+// region: param-count
+long long vit_param_count(const VitConfig *cfg) {
+    long long C = cfg->hidden_dim, MLP = cfg->mlp_dim, K = cfg->num_classes;
+    long long P = cfg->patch_size, Cin = cfg->in_channels, T = vit_tokens(cfg);
+    long long embedding = C * Cin * P * P + C // conv_proj weight (C,Cin,P,P) and bias
+                          + C                 // class_token
+                          + T * C;            // encoder.pos_embedding (T,C)
+    long long layer = 2 * 2 * C               // ln_1, ln_2: weight and bias
+                      + 3 * C * C + 3 * C     // self_attention.in_proj (3C,C), (3C)
+                      + C * C + C             // self_attention.out_proj (C,C), (C)
+                      + MLP * C + MLP         // mlp.0 (MLP,C), (MLP)
+                      + C * MLP + C;          // mlp.3 (C,MLP), (C)
+    long long head = K * C + K;               // heads.head (K,C), (K)
+    return embedding + cfg->num_layers * layer + 2 * C + head; // 2C: encoder.ln
+}
+// endregion: param-count
+
+// region: forward-flops
+double vit_forward_flops(const VitConfig *cfg) {
+    double C = cfg->hidden_dim, MLP = cfg->mlp_dim, K = cfg->num_classes;
+    double P = cfg->patch_size, Cin = cfg->in_channels, T = vit_tokens(cfg), N = T - 1;
+    double embedding = 2 * N * (Cin * P * P) * C; // patches (N, Cin*P*P) x conv_proj^T
+    double layer = 2 * T * C * 3 * C              // in_proj: q, k, v
+                   + 2 * T * T * C                // q k^T, all heads together
+                   + 2 * T * T * C                // att v
+                   + 2 * T * C * C                // out_proj
+                   + 2 * T * C * MLP * 2;         // mlp.0 and mlp.3
+    double head = 2 * C * K;                      // the class token only
+    return embedding + cfg->num_layers * layer + head;
+}
+// endregion: forward-flops

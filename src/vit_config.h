@@ -1,0 +1,42 @@
+// vit_config.h — the shape of a ViT, named as torchvision's VisionTransformer
+// constructor names it, and what that shape costs: parameters and FLOPs.
+#ifndef VIT_CONFIG_H
+#define VIT_CONFIG_H
+
+#include <stdbool.h>
+#include "error.h"
+
+typedef struct {
+    int image_size;    // H = W
+    int patch_size;    // P
+    int in_channels;   // Cin
+    int hidden_dim;    // C
+    int mlp_dim;       // hidden width of the MLP, usually 4C
+    int num_layers;    // L
+    int num_heads;     // NH
+    int num_classes;   // K (0: no head)
+} VitConfig;
+
+typedef struct {
+    const char *name;  // "ViT-B/16"
+    VitConfig config;
+} VitVariant;
+
+// Ti, S, B, L, H at /16 and /32; 224x224 RGB, 1000 classes.
+extern const VitVariant vit_variants[];
+extern const int vit_variant_count;
+
+// Checks the sizes fit together (C % NH == 0, P divides the image, all positive).
+bool vit_config_check(const VitConfig *cfg, Error *err);
+int vit_tokens(const VitConfig *cfg);   // T = (image/P)^2 + 1
+
+// Parameters of the whole model, head included (torchvision's count: a
+// single Linear head, no pre-logits layer).
+long long vit_param_count(const VitConfig *cfg);
+// Floating-point operations of one forward pass on one image, counting a
+// multiply-add as 2: the matrix products, attention's two products, and the
+// patch embedding; normalisations and activations are left out (they are a
+// fraction of a percent).
+double vit_forward_flops(const VitConfig *cfg);
+
+#endif
