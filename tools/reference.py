@@ -1,0 +1,373 @@
+#!/usr/bin/python3
+"""reference.py — writes the PyTorch reference values the C tests compare against.
+
+    /usr/bin/python3 tools/reference.py tests/fixtures      (what `make reference` runs)
+
+Every layer of chapters 02-05 is run here with torch's OWN modules and
+functions (nn.Linear, nn.Conv2d, F.unfold, F.softmax, nn.MultiheadAttention,
+nn.LayerNorm, nn.GELU, and an encoder assembled from them exactly as
+torchvision's VisionTransformer is), on small seeded random inputs with random
+non-trivial weights (LayerNorm weights and every bias included, so a transposed
+or ignored tensor cannot pass). Weights are kept in PyTorch's layouts, which
+the C code uses unchanged. Needs Debian's python3-torch (1.13) and
+python3-numpy; no torchvision.
+
+The files (little-endian; the same text is in tests/fixture.h and
+docs/reference-format.md):
+
+    magic     8 bytes  "VITREF1\\n"
+    count     u32      number of tensors
+    count times:
+      name_len  u32     1..127
+      name      name_len bytes of ASCII, no NUL
+      ndim      u32     1..4
+      dims      ndim u32, each >= 1
+      data      float32 x product(dims), row-major
+
+and nothing after the last tensor. Same seed, same bytes: running this twice
+gives identical files.
+"""
+
+import math
+import os
+import struct
+import sys
+from collections import OrderedDict
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+MAGIC = b"VITREF1\n"
+SEED = 1234
+LN_EPS = 1e-6
+
+
+# ---- the file format ------------------------------------------------------------
+
+
+def encode(tensors):
+    """The bytes of a reference file holding tensors (name -> tensor), in order."""
+    out = bytearray(MAGIC)
+    out += struct.pack("<I", len(tensors))
+    for name, t in tensors.items():
+        a = t.detach().to(torch.float32).contiguous().numpy()
+        key = name.encode("ascii")
+        assert 1 <= len(key) <= 127, name
+        assert 1 <= a.ndim <= 4 and all(d >= 1 for d in a.shape), (name, a.shape)
+        out += struct.pack("<I", len(key)) + key
+        out += struct.pack("<I", a.ndim) + struct.pack(f"<{a.ndim}I", *a.shape)
+        out += a.astype("<f4").tobytes()
+    return bytes(out)
+
+
+def write(directory, filename, tensors):
+    """Writes one reference file under a temporary name, then renames it."""
+    path = os.path.join(directory, filename)
+    data = encode(tensors)
+    with open(path + ".tmp", "wb") as f:
+        f.write(data)
+    os.replace(path + ".tmp", path)
+    print(f"{path}: {len(tensors)} tensors, {len(data)} bytes")
+
+
+# ---- random weights -------------------------------------------------------------
+
+
+@torch.no_grad()
+def randomize(module):
+    """Replaces every parameter by random values nobody could guess: matrices
+    scaled by 1/sqrt(fan_in), LayerNorm weights around 1, biases around 0."""
+    for m in module.modules():
+        for name, p in m.named_parameters(recurse=False):
+            if isinstance(m, nn.LayerNorm) and name == "weight":
+                p.copy_(1.0 + 0.5 * torch.randn_like(p))
+            elif p.dim() >= 2 and name != "pos_embedding" and name != "class_token":
+                p.copy_(torch.randn_like(p) / math.sqrt(p[0].numel()))
+            else:
+                p.copy_(0.5 * torch.randn_like(p))
+    return module
+
+
+# ---- torchvision's encoder, rebuilt from torch modules ------------------------
+# The same classes, attribute names and forward passes as
+# torchvision/models/vision_transformer.py (0.14), so state_dict() gives
+# torchvision's parameter names; dropout is 0 and there is no head.
+
+
+class MLPBlock(nn.Sequential):
+    """Linear, GELU, Dropout, Linear, Dropout: parameters mlp.0.* and mlp.3.*."""
+
+    def __init__(self, in_dim, mlp_dim):
+        super().__init__(
+            nn.Linear(in_dim, mlp_dim), nn.GELU(), nn.Dropout(0.0),
+            nn.Linear(mlp_dim, in_dim), nn.Dropout(0.0))
+
+
+class EncoderBlock(nn.Module):
+    """torchvision's pre-LN block: x + MHA(LN1(x)), then + MLP(LN2(.))."""
+
+    def __init__(self, num_heads, hidden_dim, mlp_dim):
+        super().__init__()
+        self.ln_1 = nn.LayerNorm(hidden_dim, eps=LN_EPS)
+        self.self_attention = nn.MultiheadAttention(hidden_dim, num_heads, dropout=0.0,
+                                                    batch_first=True)
+        self.dropout = nn.Dropout(0.0)
+        self.ln_2 = nn.LayerNorm(hidden_dim, eps=LN_EPS)
+        self.mlp = MLPBlock(hidden_dim, mlp_dim)
+
+    def forward(self, input):
+        x = self.ln_1(input)
+        x, _ = self.self_attention(x, x, x, need_weights=False)
+        x = self.dropout(x)
+        x = x + input
+        y = self.ln_2(x)
+        y = self.mlp(y)
+        return x + y
+
+
+class Encoder(nn.Module):
+    """Position embedding, the blocks encoder_layer_0.., a final LayerNorm."""
+
+    def __init__(self, seq_length, num_layers, num_heads, hidden_dim, mlp_dim):
+        super().__init__()
+        self.pos_embedding = nn.Parameter(torch.empty(1, seq_length, hidden_dim))
+        self.dropout = nn.Dropout(0.0)
+        layers = OrderedDict()
+        for i in range(num_layers):
+            layers[f"encoder_layer_{i}"] = EncoderBlock(num_heads, hidden_dim, mlp_dim)
+        self.layers = nn.Sequential(layers)
+        self.ln = nn.LayerNorm(hidden_dim, eps=LN_EPS)
+
+    def forward(self, input):
+        input = input + self.pos_embedding
+        return self.ln(self.layers(self.dropout(input)))
+
+
+class TinyVit(nn.Module):
+    """torchvision's VisionTransformer up to the encoder output (no heads)."""
+
+    def __init__(self, image_size, patch_size, in_channels, num_layers, num_heads, hidden_dim,
+                 mlp_dim):
+        super().__init__()
+        self.hidden_dim = hidden_dim
+        self.conv_proj = nn.Conv2d(in_channels, hidden_dim, kernel_size=patch_size,
+                                   stride=patch_size)
+        seq_length = (image_size // patch_size) ** 2 + 1
+        self.class_token = nn.Parameter(torch.zeros(1, 1, hidden_dim))
+        self.encoder = Encoder(seq_length, num_layers, num_heads, hidden_dim, mlp_dim)
+
+    def process_input(self, x):
+        n = x.shape[0]
+        x = self.conv_proj(x)                                   # (B,C,H/P,W/P)
+        return x.reshape(n, self.hidden_dim, -1).permute(0, 2, 1)  # (B,N,C)
+
+    def forward(self, x):
+        x = self.process_input(x)
+        batch_class_token = self.class_token.expand(x.shape[0], -1, -1)
+        return self.encoder(torch.cat([batch_class_token, x], dim=1))
+
+
+# ---- chapter 02: embedding ------------------------------------------------------
+
+
+def posemb_sincos_2d(h, w, width, temperature=10_000.0):
+    """big_vision's posemb_sincos_2d (vit.py) in torch, in float64:
+    [sin(x w_i) | cos(x w_i) | sin(y w_i) | cos(y w_i)], w_i = T^(-i/(C/4-1))."""
+    assert width % 4 == 0
+    y, x = torch.meshgrid(torch.arange(h, dtype=torch.float64),
+                          torch.arange(w, dtype=torch.float64), indexing="ij")
+    omega = torch.arange(width // 4, dtype=torch.float64) / (width // 4 - 1)
+    omega = 1.0 / (temperature ** omega)
+    y = torch.einsum("m,d->md", y.flatten(), omega)
+    x = torch.einsum("m,d->md", x.flatten(), omega)
+    return torch.cat([torch.sin(x), torch.cos(x), torch.sin(y), torch.cos(y)], dim=1)
+
+
+def embedding():
+    t = OrderedDict()
+    # nn.Linear, with and without a bias: x (R,IN) -> (R,OUT)
+    lin = randomize(nn.Linear(12, 5))
+    x = torch.randn(6, 12)
+    t.update({"linear.x": x, "linear.weight": lin.weight, "linear.bias": lin.bias,
+              "linear.out": lin(x)})
+    lin = randomize(nn.Linear(12, 5, bias=False))
+    t.update({"linear_nobias.weight": lin.weight, "linear_nobias.out": lin(x)})
+    # nn.Conv2d with K=3, stride 2, padding 1 on a 7x9 image
+    conv = randomize(nn.Conv2d(3, 4, kernel_size=3, stride=2, padding=1))
+    images = torch.randn(2, 3, 7, 9)
+    t.update({"conv2d.images": images, "conv2d.weight": conv.weight,
+              "conv2d.bias": conv.bias, "conv2d.out": conv(images)})
+    # the patch embedding: Conv2d with kernel = stride = P = 4 on 8x12 images,
+    # torch's unfold order for the patch rows, and the conv output as (B,N,C)
+    P = 4
+    conv = randomize(nn.Conv2d(2, 6, kernel_size=P, stride=P))
+    images = torch.randn(2, 2, 8, 12)
+    out = conv(images)                                        # (B,C,2,3)
+    patch_emb = out.flatten(2).transpose(1, 2)                # (B,N,C)
+    t.update({"patch.images": images,
+              "patch.patches": F.unfold(images, P, stride=P).transpose(1, 2),
+              "patch.weight": conv.weight, "patch.bias": conv.bias,
+              "patch.conv_out": out, "patch.embedding": patch_emb})
+    # class token in front, position embedding added: (B,N,C) -> (B,T,C)
+    B, N, C = patch_emb.shape
+    class_token = 0.5 * torch.randn(C)
+    pos = 0.5 * torch.randn(N + 1, C)
+    tokens = torch.cat([class_token.expand(B, 1, C), patch_emb], dim=1) + pos
+    t.update({"tokens.class_token": class_token, "tokens.pos": pos, "tokens.out": tokens})
+    # fixed 2D sin-cos position embeddings on a 3 x 5 grid, width 16
+    t["sincos.pos"] = posemb_sincos_2d(3, 5, 16)
+    # cosine similarity of every row with every other
+    x = torch.randn(6, 5)
+    t.update({"cosine.x": x,
+              "cosine.sim": F.cosine_similarity(x[:, None, :], x[None, :, :], dim=-1)})
+    return t
+
+
+# ---- chapter 03: attention ------------------------------------------------------
+
+
+def attention():
+    t = OrderedDict()
+    # softmax over rows, one of them far above and one far below zero
+    x = 3.0 * torch.randn(4, 9)
+    x[2] += 100.0
+    x[3] -= 100.0
+    t.update({"softmax.x": x, "softmax.out": F.softmax(x, dim=-1)})
+    # scaled dot-product attention of one head: q, k, v (B,T,hs)
+    B, T, hs = 2, 6, 4
+    q, k, v = torch.randn(B, T, hs), torch.randn(B, T, hs), torch.randn(B, T, hs)
+    att = F.softmax(q @ k.transpose(1, 2) / math.sqrt(hs), dim=-1)   # (B,T,T)
+    t.update({"attention.q": q, "attention.k": k, "attention.v": v,
+              "attention.att": att, "attention.out": att @ v})
+    return t
+
+
+# ---- chapter 04: multi-head attention -------------------------------------------
+
+
+def multihead():
+    B, T, C, NH = 2, 6, 12, 3
+    mha = randomize(nn.MultiheadAttention(C, NH, batch_first=True)).eval()
+    x = torch.randn(B, T, C)
+    out, att = mha(x, x, x, need_weights=True, average_attn_weights=False)
+    # the input projection and the heads side by side, for debugging
+    qkv = F.linear(x, mha.in_proj_weight, mha.in_proj_bias)            # (B,T,3C)
+    v = qkv[:, :, 2 * C:].reshape(B, T, NH, C // NH).transpose(1, 2)   # (B,NH,T,hs)
+    concat = (att @ v).transpose(1, 2).reshape(B, T, C)
+    return OrderedDict([
+        ("mha.x", x), ("mha.in_proj_weight", mha.in_proj_weight),
+        ("mha.in_proj_bias", mha.in_proj_bias), ("mha.out_proj.weight", mha.out_proj.weight),
+        ("mha.out_proj.bias", mha.out_proj.bias), ("mha.qkv", qkv), ("mha.att", att),
+        ("mha.concat", concat), ("mha.out", out)])
+
+
+# ---- chapter 05: the encoder ----------------------------------------------------
+
+
+def keep(seen, name):
+    """A forward hook (or pre-hook) that keeps the first output (or input) of a
+    module in seen[name]."""
+    def hook(module, inputs, output=None):
+        if name not in seen:
+            seen[name] = inputs[0] if output is None else output
+    return hook
+
+
+def block_tensors(B, T, C, NH, MLP):
+    """One EncoderBlock on x (B,T,C): its parameters under torchvision's names
+    prefixed "block.", and the input and every intermediate the C block keeps
+    (its BlockActivations) prefixed "block_acts."."""
+    block = randomize(EncoderBlock(NH, C, MLP)).eval()
+    x = torch.randn(B, T, C)
+    seen = {}
+    for name in ["ln_1", "self_attention", "ln_2", "mlp.0", "mlp.1", "mlp.3"]:
+        block.get_submodule(name).register_forward_hook(keep(seen, name))
+    out = block(x)
+    attn_out = seen["self_attention"][0]
+    _, att = block.self_attention(seen["ln_1"], seen["ln_1"], seen["ln_1"],
+                                  need_weights=True, average_attn_weights=False)
+    t = OrderedDict(("block." + k, v) for k, v in block.state_dict().items())
+    acts = {"x": x, "ln1": seen["ln_1"], "att": att, "attn_out": attn_out, "res1": x + attn_out,
+            "ln2": seen["ln_2"], "fc1": seen["mlp.0"], "gelu": seen["mlp.1"],
+            "fc2": seen["mlp.3"], "out": out}
+    t.update(("block_acts." + k, v) for k, v in acts.items())
+    return t
+
+
+def encoder_layers():
+    t = OrderedDict()
+    # nn.LayerNorm(eps=1e-6) on rows far from zero mean, and one of variance
+    # about 1e-4, where eps changes 1/std by half a percent; torch's own row
+    # means and 1/std. (Not mean 3 with variance 1e-4: there float32 itself
+    # loses five digits to cancellation, in torch as in C.)
+    ln = randomize(nn.LayerNorm(10, eps=LN_EPS))
+    x = 2.0 * torch.randn(6, 10) + 3.0
+    x[5] = 0.01 * torch.randn(10)
+    out, mean, rstd = torch.native_layer_norm(x, [10], ln.weight, ln.bias, LN_EPS)
+    assert torch.equal(out, ln(x))
+    t.update({"layernorm.x": x, "layernorm.weight": ln.weight, "layernorm.bias": ln.bias,
+              "layernorm.out": out, "layernorm.mean": mean.flatten(),
+              "layernorm.rstd": rstd.flatten()})
+    # nn.GELU(), exact (erf), from -8 to 8 and some random values
+    x = torch.cat([torch.linspace(-8.0, 8.0, 65), 2.0 * torch.randn(31)])
+    t.update({"gelu.x": x, "gelu.out": nn.GELU()(x)})
+    # the MLP: Linear, GELU, Linear (torchvision's MLPBlock)
+    mlp = randomize(MLPBlock(8, 12)).eval()
+    x = torch.randn(5, 8)
+    hidden = mlp[0](x)
+    t.update({"mlp.x": x, "mlp.0.weight": mlp[0].weight, "mlp.0.bias": mlp[0].bias,
+              "mlp.3.weight": mlp[3].weight, "mlp.3.bias": mlp[3].bias,
+              "mlp.fc1": hidden, "mlp.gelu": mlp[1](hidden), "mlp.out": mlp(x)})
+    # one pre-LN block: B=2, T=5, C=16, NH=4, MLP=32
+    t.update(block_tensors(2, 5, 16, 4, 32))
+    return t
+
+
+def tiny_encoder():
+    """The whole encoder on images (2,1,28,28): P=7, C=16, NH=2, MLP=32, L=2.
+    Returns (parameters under torchvision's names, inputs and outputs)."""
+    vit = randomize(TinyVit(28, 7, 1, num_layers=2, num_heads=2, hidden_dim=16,
+                            mlp_dim=32)).eval()
+    images = torch.randn(2, 1, 28, 28)
+    seen = {}
+    vit.encoder.layers.register_forward_pre_hook(keep(seen, "tokens"))
+    for name, layer in vit.encoder.layers.named_children():
+        layer.register_forward_hook(keep(seen, name))
+    out = vit(images)
+    params = OrderedDict(vit.state_dict())
+    params["class_token"] = params["class_token"].reshape(-1)              # (C)
+    params["encoder.pos_embedding"] = params["encoder.pos_embedding"][0]   # (T,C)
+    io = OrderedDict([("images", images),
+                      ("patches", F.unfold(images, 7, stride=7).transpose(1, 2)),
+                      ("patch_emb", vit.process_input(images)),
+                      ("tokens", seen["tokens"])])
+    for name, _ in vit.encoder.layers.named_children():
+        io[name] = seen[name]
+    io["out"] = out
+    return params, io
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit("usage: reference.py OUTPUT_DIR")
+    directory = sys.argv[1]
+    os.makedirs(directory, exist_ok=True)
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+    # in eval mode without gradients, nn.MultiheadAttention with an even number
+    # of heads takes torch's fused path: still torch's own, rounded a little
+    # differently
+    with torch.no_grad():
+        for filename, make in [("02_embedding.bin", embedding), ("03_attention.bin", attention),
+                               ("04_multihead.bin", multihead), ("05_encoder.bin", encoder_layers)]:
+            torch.manual_seed(SEED)
+            write(directory, filename, make())
+        torch.manual_seed(SEED)
+        params, io = tiny_encoder()
+        write(directory, "05_tiny_encoder_params.bin", params)
+        write(directory, "05_tiny_encoder_io.bin", io)
+
+
+if __name__ == "__main__":
+    main()
