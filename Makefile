@@ -18,7 +18,7 @@ SANITIZE  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fr
 # and chapter NN is linked with exactly those objects, so it cannot reach ahead.
 MODULES_01 := error files rng cli idx fashion_mnist colormap image plot patch
 MODULES_02 := $(MODULES_01) tensors matmul linear conv2d embed
-MODULES_03 := $(MODULES_02) attention
+MODULES_03 := $(MODULES_02) attention standardize
 MODULES_04 := $(MODULES_03) mha
 MODULES_05 := $(MODULES_04) layernorm gelu vit_config encoder
 

@@ -105,20 +105,6 @@ static void head_free(Head *h) {
     tensors_free(&h->acts);
 }
 
-// Each row of x (R,C) to mean 0 and variance 1: what the LayerNorm in front of
-// attention does (chapter 05).
-static void standardise_rows(float *x, int R, int C) {
-    for (int r = 0; r < R; r++) {
-        float *row = x + (size_t)r * C; // (C)
-        double mean = 0.0, var = 0.0;
-        for (int c = 0; c < C; c++) mean += row[c];
-        mean /= C;
-        for (int c = 0; c < C; c++) var += (row[c] - mean) * (row[c] - mean);
-        float rstd = (float)(1.0 / sqrt(var / C + 1e-5));
-        for (int c = 0; c < C; c++) row[c] = (float)(row[c] - mean) * rstd;
-    }
-}
-
 // patch_emb (1,N,C) from the image: cut into patches, projected to width C.
 static void project_patches(Head *h) {
     patchify(h->patches, h->image, 1, 1, h->H, h->W, h->P);
@@ -131,7 +117,7 @@ static void make_tokens(Head *h, const float *pos) {
     float *zeros = xcalloc((size_t)h->T * h->C, sizeof(float)); // (T,C)
     tokens_forward(h->tokens, h->patch_emb, h->class_token, pos ? pos : zeros, 1, h->N, h->C);
     free(zeros);
-    standardise_rows(h->tokens, h->T, h->C);
+    standardize_rows(h->tokens, h->T, h->C, 1e-5f);
 }
 
 // region: head-forward

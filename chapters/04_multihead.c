@@ -98,26 +98,12 @@ static void model_free(Model *m) {
     tensors_free(&m->acts);
 }
 
-// Each row of x (R,C) to mean 0 and variance 1, as in chapter 03 (the
-// LayerNorm of chapter 05 will do this in the model).
-static void standardise_rows(float *x, int R, int C) {
-    for (int r = 0; r < R; r++) {
-        float *row = x + (size_t)r * C; // (C)
-        double mean = 0.0, var = 0.0;
-        for (int c = 0; c < C; c++) mean += row[c];
-        mean /= C;
-        for (int c = 0; c < C; c++) var += (row[c] - mean) * (row[c] - mean);
-        float rstd = (float)(1.0 / sqrt(var / C + 1e-5));
-        for (int c = 0; c < C; c++) row[c] = (float)(row[c] - mean) * rstd;
-    }
-}
-
 // tokens (1,T,C) from the image: patches, projection, class token, positions.
 static void embed(Model *m) {
     patchify(m->patches, m->image, 1, 1, m->H, m->W, m->P);
     linear_forward(m->patch_emb, m->patches, m->patch_w, m->patch_b, m->N, m->D, m->C);
     tokens_forward(m->tokens, m->patch_emb, m->class_token, m->pos, 1, m->N, m->C);
-    standardise_rows(m->tokens, m->T, m->C);
+    standardize_rows(m->tokens, m->T, m->C, 1e-5f);
 }
 
 // ---- narration -----------------------------------------------------------------------

@@ -10,6 +10,7 @@
 #include "check.h"
 #include "linear.h"
 #include "rng.h"
+#include "standardize.h"
 
 static float *random_floats(Rng *rng, int n, float std) {
     float *x = malloc(sizeof(float) * n);
@@ -265,4 +266,25 @@ Test(attention, position_embeddings_break_the_equivariance) {
     self_attention_free(&sa);
     free(x);
     free(pos);
+}
+
+Test(standardize, rows_get_mean_zero_and_variance_one) {
+    float x[2 * 4] = {1, 2, 3, 4, -10, 0, 10, 20}; // (2,4)
+    standardize_rows(x, 2, 4, 0.0f);
+    // row 0: mean 2.5, variance 1.25 -> (x - 2.5) / sqrt(1.25)
+    float want0[4] = {-1.5f / sqrtf(1.25f), -0.5f / sqrtf(1.25f), 0.5f / sqrtf(1.25f),
+                      1.5f / sqrtf(1.25f)};
+    expect_floats_close("row 0", x, want0, 4, 1e-6, 1e-6);
+    double mean = 0.0, var = 0.0;
+    for (int c = 0; c < 4; c++) mean += x[4 + c] / 4.0;
+    for (int c = 0; c < 4; c++) var += (x[4 + c] - mean) * (x[4 + c] - mean) / 4.0;
+    cr_expect(fabs(mean) < 1e-6 && fabs(var - 1.0) < 1e-5, "row 1: mean %g, variance %g", mean,
+              var);
+}
+
+Test(standardize, a_constant_row_becomes_zero_not_nan) {
+    float x[3] = {5, 5, 5};
+    standardize_rows(x, 1, 3, 1e-5f);
+    float zero[3] = {0, 0, 0};
+    expect_floats_close("constant row", x, zero, 3, 0.0, 0.0);
 }
