@@ -40,7 +40,7 @@ static void block_params_add(Tensors *t, BlockWeights *w, int C, int MLP, const 
 // region: encoder-params
 // Every parameter but the head (chapter 06). torchvision keeps the class token
 // as (1,1,C); here it is (C), the same numbers.
-static void encoder_params_add(Tensors *t, EncoderWeights *w, const VitConfig *cfg) {
+void encoder_params_add(Tensors *t, EncoderWeights *w, const VitConfig *cfg) {
     int C = cfg->hidden_dim, P = cfg->patch_size, T = vit_tokens(cfg);
     int c[] = {C}, conv[] = {C, cfg->in_channels, P, P}, pos[] = {T, C};
     tensors_add(t, &w->class_token, 1, c, "class_token");
@@ -77,7 +77,7 @@ static void block_acts_add(Tensors *t, BlockActivations *a, int B, int T, int C,
     tensors_add(t, &a->out, 3, btc, "%s.out", p);
 }
 
-static void encoder_acts_add(Tensors *t, EncoderActivations *a, const VitConfig *cfg, int B) {
+void encoder_acts_add(Tensors *t, EncoderActivations *a, const VitConfig *cfg, int B) {
     int C = cfg->hidden_dim, P = cfg->patch_size, T = vit_tokens(cfg), N = T - 1;
     int patches[] = {B, N, cfg->in_channels * P * P}, emb[] = {B, N, C}, btc[] = {B, T, C};
     int bt[] = {B, T};
@@ -177,13 +177,11 @@ void block_forward(float *out, BlockActivations *a, const float *x, const BlockW
 // endregion: block-forward
 
 // region: encoder-forward
-void encoder_forward(Encoder *enc, const float *images) {
-    // images (B,Cin,H,W); the result is enc->a.out (B,T,C)
-    const VitConfig *cfg = &enc->cfg;
-    int B = enc->B, Cin = cfg->in_channels, S = cfg->image_size, P = cfg->patch_size;
+void encoder_run(EncoderActivations *a, const EncoderWeights *w, const VitConfig *cfg, int B,
+                 const float *images) {
+    // images (B,Cin,H,W); the result is a->out (B,T,C)
+    int Cin = cfg->in_channels, S = cfg->image_size, P = cfg->patch_size;
     int C = cfg->hidden_dim, T = vit_tokens(cfg), N = T - 1;
-    EncoderWeights *w = &enc->w;
-    EncoderActivations *a = &enc->a;
     // 1. patches, embedded by conv_proj's weight seen as (C, Cin*P*P)
     patchify(a->patches, images, B, Cin, S, S, P);
     linear_forward(a->patch_emb, a->patches, w->conv_w, w->conv_b, B * N, Cin * P * P, C);
@@ -198,5 +196,9 @@ void encoder_forward(Encoder *enc, const float *images) {
     }
     // 4. the final LayerNorm
     layernorm_forward(a->out, a->ln_mean, a->ln_rstd, x, w->ln_w, w->ln_b, B * T, C);
+}
+
+void encoder_forward(Encoder *enc, const float *images) {
+    encoder_run(&enc->a, &enc->w, &enc->cfg, enc->B, images);
 }
 // endregion: encoder-forward

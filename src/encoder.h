@@ -62,6 +62,13 @@ typedef struct {
     Tensors acts;             // every activation, one allocation
 } Encoder;
 
+// Lists the parameters in t with torchvision's names; w->layers must already
+// hold cfg->num_layers entries. Used by encoder_build and by chapter 06's model.
+void encoder_params_add(Tensors *t, EncoderWeights *w, const VitConfig *cfg);
+// Lists the activations for batch size B in t; a->layers must already hold
+// cfg->num_layers entries.
+void encoder_acts_add(Tensors *t, EncoderActivations *a, const VitConfig *cfg, int B);
+
 // Lists and allocates parameters (zero) and activations for batch size B.
 void encoder_build(Encoder *enc, const VitConfig *cfg, int B);
 void encoder_free(Encoder *enc);
@@ -74,7 +81,11 @@ void encoder_init(Encoder *enc, Rng *rng);
 void block_forward(float *out, BlockActivations *a, const float *x, const BlockWeights *w, int B,
                    int T, int C, int MLP, int NH);
 // The whole encoder on images (B,Cin,H,W) with values already normalised;
-// the result is enc->a.out (B,T,C).
+// the result is a->out (B,T,C). B may be smaller than the batch size the
+// activations were listed for.
+void encoder_run(EncoderActivations *a, const EncoderWeights *w, const VitConfig *cfg, int B,
+                 const float *images);
+// encoder_run on the Encoder's own weights and activations, at its batch size.
 void encoder_forward(Encoder *enc, const float *images);
 
 #endif
