@@ -5,7 +5,8 @@
 SHELL     := bash
 .SHELLFLAGS := -eo pipefail -c
 CC        ?= cc
-CFLAGS    ?= -O2 -g
+CFLAGS    ?= -O2 -g -fno-trapping-math
+OPENMP    := -fopenmp
 WARNINGS  := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla
 STD       := -std=c11 -D_POSIX_C_SOURCE=200809L
 PKGS      := zlib stb openblas
@@ -21,17 +22,20 @@ MODULES_02 := $(MODULES_01) tensors matmul linear conv2d embed
 MODULES_03 := $(MODULES_02) attention standardize
 MODULES_04 := $(MODULES_03) mha
 MODULES_05 := $(MODULES_04) layernorm gelu vit_config encoder
+MODULES_06 := $(MODULES_05) linear_backward layernorm_backward gelu_backward attention_backward \
+              mha_backward embed_backward encoder_backward head loss vit adamw safetensors \
+              progress train
 
-CHAPTERS   := 01_patches 02_embedding 03_attention 04_multihead 05_encoder
+CHAPTERS   := 01_patches 02_embedding 03_attention 04_multihead 05_encoder 06_classifier
 BINS       := $(CHAPTERS:%=build/ch%)
-ALL_MODULES := $(MODULES_05)
+ALL_MODULES := $(MODULES_06)
 OBJS       := $(ALL_MODULES:%=build/obj/%.o)
 TEST_OBJS  := $(ALL_MODULES:%=build/asan/%.o) $(patsubst tests/%.c,build/asan/tests/%.o,$(wildcard tests/*.c))
 DOCS       := $(wildcard docs/[0-9][0-9]-*.md)
 HTML       := $(DOCS:docs/%.md=docs/html/%.html)
 OUTPUTS    := $(CHAPTERS:%=build/out/ch%.txt)
 
-.PHONY: all deps test figures docs walkthrough reference clean help
+.PHONY: all deps test figures docs walkthrough reference bench clean help
 .DELETE_ON_ERROR:
 
 all: $(BINS)                                 ## build the library and every chapter into build/
@@ -60,27 +64,28 @@ test: deps                                   ## build and run every test suite (
 
 build/obj/%.o: src/%.c
 	@mkdir -p $(@D)
-	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) -c $< -o $@
+	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(OPENMP) $(WARNINGS) -c $< -o $@
 
 build/ch%: chapters/%.c
 	@mkdir -p $(@D)
-	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) $< $(filter %.o,$^) -o $@ $(LDLIBS)
+	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(OPENMP) $(WARNINGS) $< $(filter %.o,$^) -o $@ $(LDLIBS)
 
 build/ch01_patches: $(MODULES_01:%=build/obj/%.o)
 build/ch02_embedding: $(MODULES_02:%=build/obj/%.o)
 build/ch03_attention: $(MODULES_03:%=build/obj/%.o)
 build/ch04_multihead: $(MODULES_04:%=build/obj/%.o)
 build/ch05_encoder: $(MODULES_05:%=build/obj/%.o)
+build/ch06_classifier: $(MODULES_06:%=build/obj/%.o)
 
 # ---- tests: every suite in one Criterion binary, built with sanitizers ------
 
 build/asan/%.o: src/%.c
 	@mkdir -p $(@D)
-	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) $(SANITIZE) -c $< -o $@
+	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(OPENMP) $(WARNINGS) $(SANITIZE) -c $< -o $@
 
 build/asan/tests/%.o: tests/%.c
 	@mkdir -p $(@D)
-	$(CC) $(STD) $(CPPFLAGS) $(shell pkg-config --cflags criterion) $(CFLAGS) $(WARNINGS) $(SANITIZE) -c $< -o $@
+	$(CC) $(STD) $(CPPFLAGS) $(shell pkg-config --cflags criterion) $(CFLAGS) $(OPENMP) $(WARNINGS) $(SANITIZE) -c $< -o $@
 
 # The list of objects, rewritten only when it changes, so that deleting a
 # suite relinks the binary too.
@@ -89,7 +94,7 @@ build/test/objects: FORCE
 	@echo '$(TEST_OBJS)' | cmp -s - $@ || echo '$(TEST_OBJS)' > $@
 
 build/test/run_tests: $(TEST_OBJS) build/test/objects
-	$(CC) $(SANITIZE) $(filter %.o,$^) -o $@ $(shell pkg-config --libs criterion) $(LDLIBS)
+	$(CC) $(SANITIZE) $(OPENMP) $(filter %.o,$^) -o $@ $(shell pkg-config --libs criterion) $(LDLIBS)
 
 FORCE:
 
@@ -109,7 +114,7 @@ build/out/%.txt: build/%
 
 build/weave: tools/weave.c
 	@mkdir -p $(@D)
-	$(CC) $(STD) $(CFLAGS) $(WARNINGS) $< -o $@
+	$(CC) $(STD) $(CFLAGS) $(OPENMP) $(WARNINGS) $< -o $@
 
 docs: build/weave $(OUTPUTS)                 ## weave docs/NN-*.md into standalone HTML in docs/html/
 	@build/weave check $(DOCS)
@@ -123,9 +128,17 @@ docs/html/%.html: docs/%.md docs/style.css build/weave $(OUTPUTS) \
 	  --mathml --highlight-style=tango --resource-path=docs:. --css docs/style.css \
 	  --metadata lang=en --output $@.tmp && mv $@.tmp $@
 
+bench: deps build/bench                      ## train the benchmark ViT in C and in PyTorch: images/s and C/PyTorch ratios
+	@tools/deps.sh python && tools/bench.sh
+
+build/bench: tools/bench.c $(MODULES_06:%=build/obj/%.o)
+	@mkdir -p $(@D)
+	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(OPENMP) $(WARNINGS) $< $(filter %.o,$^) -o $@ $(LDLIBS)
+
 reference:                                   ## regenerate tests/fixtures/ with PyTorch (needs python3-torch)
 	@tools/deps.sh python
 	$(PYTHON) tools/reference.py tests/fixtures
+	$(PYTHON) tools/checkpoint_torch.py write-fixture tests/fixtures
 
 clean:                                       ## remove build/ and the woven HTML
 	rm -rf build docs/html

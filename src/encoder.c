@@ -7,7 +7,6 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include "embed.h"
 #include "gelu.h"
 #include "layernorm.h"
@@ -128,25 +127,35 @@ static void fill(float *x, int n, float value) {
     for (int i = 0; i < n; i++) x[i] = value;
 }
 
-void encoder_init(Encoder *enc, Rng *rng) {
-    const VitConfig *cfg = &enc->cfg;
+void encoder_weights_init(EncoderWeights *w, const VitConfig *cfg, Rng *rng) {
     int C = cfg->hidden_dim, MLP = cfg->mlp_dim, T = vit_tokens(cfg);
     int fan_in = cfg->in_channels * cfg->patch_size * cfg->patch_size;
-    EncoderWeights *w = &enc->w;
-    memset(enc->params.memory, 0, enc->params.total * sizeof(float)); // biases, class token
-    float std = sqrtf(1.0f / (float)fan_in);                          // LeCun normal
+    float std = sqrtf(1.0f / (float)fan_in); // LeCun normal
     rng_fill_trunc_normal(rng, w->conv_w, C * fan_in, std, -2.0f * std, 2.0f * std);
+    fill(w->conv_b, C, 0.0f);
+    fill(w->class_token, C, 0.0f);
     posemb_init_learned(w->pos, T, C, rng);
     for (int l = 0; l < cfg->num_layers; l++) {
         BlockWeights *b = &w->layers[l];
         fill(b->ln1_w, C, 1.0f);
+        fill(b->ln1_b, C, 0.0f);
         fill(b->ln2_w, C, 1.0f);
+        fill(b->ln2_b, C, 0.0f);
         xavier_uniform(b->qkv_w, 3 * C, C, rng); // one (3C,C) matrix, as torch
         xavier_uniform(b->proj_w, C, C, rng);
         xavier_uniform(b->fc1_w, MLP, C, rng);
         xavier_uniform(b->fc2_w, C, MLP, rng);
+        fill(b->qkv_b, 3 * C, 0.0f);
+        fill(b->proj_b, C, 0.0f);
+        fill(b->fc1_b, MLP, 0.0f);
+        fill(b->fc2_b, C, 0.0f);
     }
     fill(w->ln_w, C, 1.0f);
+    fill(w->ln_b, C, 0.0f);
+}
+
+void encoder_init(Encoder *enc, Rng *rng) {
+    encoder_weights_init(&enc->w, &enc->cfg, rng);
 }
 // endregion: init
 
@@ -154,6 +163,7 @@ void encoder_init(Encoder *enc, Rng *rng) {
 
 // out (n) = x (n) + y (n): a residual connection. out may equal x or y.
 static void residual_forward(float *out, const float *x, const float *y, size_t n) {
+#pragma omp parallel for simd schedule(static)
     for (size_t i = 0; i < n; i++) out[i] = x[i] + y[i];
 }
 

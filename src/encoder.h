@@ -76,6 +76,8 @@ void encoder_free(Encoder *enc);
 // embeddings (std 0.02), Xavier-uniform linear weights, zero biases, unit
 // LayerNorm weights, LeCun-normal patch embedding, zero class token.
 void encoder_init(Encoder *enc, Rng *rng);
+// The same on weights listed elsewhere (chapter 06's model); cfg gives the sizes.
+void encoder_weights_init(EncoderWeights *w, const VitConfig *cfg, Rng *rng);
 
 // One pre-LN block: out (B,T,C) = block(x (B,T,C)).
 void block_forward(float *out, BlockActivations *a, const float *x, const BlockWeights *w, int B,

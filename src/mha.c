@@ -5,10 +5,12 @@
 #include "mha.h"
 
 #include <assert.h>
+#include <math.h>
 #include <stddef.h>
 #include <string.h>
 #include "attention.h"
 #include "linear.h"
+#include "vecmath.h"
 
 void mha_activations_add(Tensors *t, MhaActivations *acts, int B, int T, int C, int NH,
                          const char *prefix) {
@@ -29,6 +31,7 @@ static void split_heads(float *q, float *k, float *v, const float *qkv, int B, i
                         int NH) {
     int hs = C / NH;
     float *parts[3] = {q, k, v};
+#pragma omp parallel for schedule(static)
     for (int b = 0; b < B; b++)
         for (int t = 0; t < T; t++) {
             const float *row = qkv + ((size_t)b * T + t) * 3 * C; // (3C): q | k | v
@@ -44,11 +47,38 @@ static void split_heads(float *q, float *k, float *v, const float *qkv, int B, i
 // concat (B,T,C) from heads (B,NH,T,hs): head h fills columns h*hs .. (h+1)*hs.
 static void merge_heads(float *concat, const float *heads, int B, int T, int C, int NH) {
     int hs = C / NH;
+#pragma omp parallel for schedule(static)
     for (int b = 0; b < B; b++)
         for (int t = 0; t < T; t++)
             for (int h = 0; h < NH; h++)
                 memcpy(concat + ((size_t)b * T + t) * C + h * hs,
                        heads + (((size_t)b * NH + h) * T + t) * hs, sizeof(float) * hs);
+}
+
+// Steps 2-4 at once for heads that suit small_matmul (src/vecmath.h): every head
+// reads its queries, keys and values where they lie in qkv (rows 3C apart) and
+// writes its output straight into its columns of concat, so nothing is copied. The
+// same three steps as attention_forward, with the keys scaled instead of the scores.
+VEC_CLONES
+static void heads_forward(float *concat, float *att, const float *qkv, int B, int T, int C,
+                          int NH) {
+    // concat (B,T,C), att (B,NH,T,T), qkv (B,T,3C)
+    int hs = C / NH;
+    float scale = 1.0f / sqrtf((float)hs);
+#pragma omp parallel for schedule(static)
+    for (int bh = 0; bh < B * NH; bh++) {
+        int b = bh / NH, h = bh % NH;
+        const float *q = qkv + (size_t)b * T * 3 * C + h * hs, *k = q + C, *v = q + 2 * C; // (T,hs)
+        float *a = att + (size_t)bh * T * T;                                               // (T,T)
+        float *out = concat + (size_t)b * T * C + h * hs; // (T,hs), rows C apart
+        float kt[SMALL_PACKED];                           // (hs, T rounded up to 8)
+        // scores = q (k / sqrt(hs))^T, each row then a distribution over the keys
+        small_pack_b(kt, k, 3 * C, T, hs, true, scale);
+        small_matmul(a, T, q, 3 * C, 1, kt, round_up8(T), T, T, hs, false);
+        softmax_rows(a, a, T, T);
+        // out = att v
+        small_matmul(out, C, a, T, 1, v, 3 * C, T, hs, T, false);
+    }
 }
 
 // region: mha-forward
@@ -59,12 +89,17 @@ void mha_forward(float *out, MhaActivations *acts, const float *x, const MhaWeig
     int hs = C / NH;
     // 1. queries, keys and values of every head in one product: qkv (B,T,3C)
     linear_forward(acts->qkv, x, w->in_proj_weight, w->in_proj_bias, B * T, C, 3 * C);
-    // 2. split into heads: q, k, v (B,NH,T,hs)
-    split_heads(acts->q, acts->k, acts->v, acts->qkv, B, T, C, NH);
-    // 3. every head is one single-head attention: B*NH of them, independent
-    attention_forward(acts->heads, acts->att, acts->q, acts->k, acts->v, B * NH, T, hs);
-    // 4. the heads side by side again: concat (B,T,C)
-    merge_heads(acts->concat, acts->heads, B, T, C, NH);
+    if (small_head_fits(T, hs)) {
+        // 2-4. small heads: attention on each, read and written in place
+        heads_forward(acts->concat, acts->att, acts->qkv, B, T, C, NH);
+    } else {
+        // 2. split into heads: q, k, v (B,NH,T,hs)
+        split_heads(acts->q, acts->k, acts->v, acts->qkv, B, T, C, NH);
+        // 3. every head is one single-head attention: B*NH of them, independent
+        attention_forward(acts->heads, acts->att, acts->q, acts->k, acts->v, B * NH, T, hs);
+        // 4. the heads side by side again: concat (B,T,C)
+        merge_heads(acts->concat, acts->heads, B, T, C, NH);
+    }
     // 5. the output projection mixes the heads: out (B,T,C)
     linear_forward(out, acts->concat, w->out_proj_weight, w->out_proj_bias, B * T, C, C);
 }

@@ -11,6 +11,7 @@ packages=(
   build-essential        # gcc, make, libc headers
   clang                  # the second compiler the build must stay clean under
   libclang-rt-14-dev     # its sanitizer runtimes, for `make test CC=clang`
+  libomp-14-dev          # its OpenMP runtime, for `make CC=clang`
   pkg-config             # finds the libraries' flags
   libcriterion-dev       # the test framework
   libstb-dev             # stb_image, stb_image_write, stb_image_resize
@@ -22,7 +23,7 @@ packages=(
   dataset-fashion-mnist  # the data: /usr/share/datasets/fashion-mnist
 )
 if [ "${1:-}" = python ]; then
-  packages+=(python3 python3-numpy python3-torch)
+  packages+=(python3 python3-numpy python3-torch python3-torchvision)
 fi
 
 missing=()

@@ -9,8 +9,10 @@ nn.LayerNorm, nn.GELU, and an encoder assembled from them exactly as
 torchvision's VisionTransformer is), on small seeded random inputs with random
 non-trivial weights (LayerNorm weights and every bias included, so a transposed
 or ignored tensor cannot pass). Weights are kept in PyTorch's layouts, which
-the C code uses unchanged. Needs Debian's python3-torch (1.13) and
-python3-numpy; no torchvision.
+the C code uses unchanged. For chapter 06, torchvision's VisionTransformer
+itself (with a one-channel conv_proj) gives the whole model's loss and the
+autograd gradients of every parameter and of the images. Needs Debian's
+python3-torch (1.13), python3-torchvision and python3-numpy.
 
 The files (little-endian; the same text is in tests/fixture.h and
 docs/reference-format.md):
@@ -37,6 +39,7 @@ from collections import OrderedDict
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+import torchvision
 
 MAGIC = b"VITREF1\n"
 SEED = 1234
@@ -348,6 +351,54 @@ def tiny_encoder():
     return params, io
 
 
+# ---- chapter 06: the whole model's gradients --------------------------------
+
+
+class MeanPoolVit(torchvision.models.VisionTransformer):
+    """torchvision's model with the mean of the patch tokens, not the class
+    token, going into the head."""
+
+    def forward(self, x):
+        x = self._process_input(x)
+        batch_class_token = self.class_token.expand(x.shape[0], -1, -1)
+        x = self.encoder(torch.cat([batch_class_token, x], dim=1))
+        return self.heads(x[:, 1:].mean(dim=1))
+
+
+def whole_model_gradients(mean_pool, pre_logits):
+    """torchvision's VisionTransformer on images (3,1,28,28): P=7, C=16, NH=2,
+    MLP=32, L=2, K=10, conv_proj given one input channel, random weights (the
+    head too), cross-entropy with label smoothing 0.1. The forward and backward
+    passes run in float64 on the float32 values stored, so the reference is
+    exact to float32. Returns the parameters under torchvision's names, the
+    images, labels (as floats), logits, loss, and "grad.<name>" for every
+    parameter and "grad.images"."""
+    C = 16
+    model = MeanPoolVit if mean_pool else torchvision.models.VisionTransformer
+    vit = model(image_size=28, patch_size=7, num_layers=2, num_heads=2, hidden_dim=C,
+                mlp_dim=32, num_classes=10, representation_size=C if pre_logits else None)
+    vit.conv_proj = nn.Conv2d(1, C, kernel_size=7, stride=7)
+    vit = randomize(vit).eval()
+    images = torch.randn(3, 1, 28, 28)
+    labels = torch.randint(0, 10, (3,))
+    vit = vit.double()
+    x = images.double().requires_grad_()
+    logits = vit(x)
+    loss = F.cross_entropy(logits, labels, label_smoothing=0.1)
+    loss.backward()
+
+    def c_shape(name, t):  # the class token is (C) and the positions (T,C) in C
+        return t.reshape(-1) if name == "class_token" else \
+            t[0] if name == "encoder.pos_embedding" else t
+
+    t = OrderedDict((name, c_shape(name, p)) for name, p in vit.named_parameters())
+    t.update([("images", images), ("labels", labels.float()), ("logits", logits),
+              ("loss", loss.reshape(1))])
+    t.update(("grad." + name, c_shape(name, p.grad)) for name, p in vit.named_parameters())
+    t["grad.images"] = x.grad
+    return t
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: reference.py OUTPUT_DIR")
@@ -367,6 +418,10 @@ def main():
         params, io = tiny_encoder()
         write(directory, "05_tiny_encoder_params.bin", params)
         write(directory, "05_tiny_encoder_io.bin", io)
+    for filename, mean_pool, pre_logits in [("06_gradients.bin", False, False),
+                                            ("06_gradients_mean_pre_logits.bin", True, True)]:
+        torch.manual_seed(SEED)
+        write(directory, filename, whole_model_gradients(mean_pool, pre_logits))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,39 @@
+// safetensors.h — checkpoints in the safetensors format (Hugging Face): an
+// 8-byte little-endian header length, a JSON header naming every tensor's
+// dtype, shape and byte range, and a "__metadata__" object of strings; then
+// the raw little-endian data. Here every tensor is F32. A model trained here
+// opens in PyTorch (safetensors.torch.load_file, or a few lines of Python),
+// and a torchvision VisionTransformer saved this way loads here.
+#ifndef SAFETENSORS_H
+#define SAFETENSORS_H
+
+#include <stdbool.h>
+#include "error.h"
+#include "tensors.h"
+
+#define SAFETENSORS_MAX_META 32
+
+typedef struct {
+    int count;
+    char keys[SAFETENSORS_MAX_META][64];
+    char values[SAFETENSORS_MAX_META][256];
+} SafetensorsMeta;
+
+// Sets key to value (adds it, or replaces the old value).
+void safetensors_meta_set(SafetensorsMeta *meta, const char *key, const char *value);
+// The value of key, or NULL.
+const char *safetensors_meta_get(const SafetensorsMeta *meta, const char *key);
+
+// Writes every tensor of t under its name, with meta, atomically.
+bool safetensors_write(const char *path, const Tensors *t, const SafetensorsMeta *meta, Error *err);
+
+// Reads path's metadata only (to learn the configuration before building a model).
+bool safetensors_read_meta(const char *path, SafetensorsMeta *meta, Error *err);
+
+// Fills every tensor of t from path: each must be present, F32, with the same
+// shape; the file may not hold tensors t does not have. Refuses a truncated
+// file, a bad header, overlapping or out-of-range data with a message naming
+// the file and the tensor.
+bool safetensors_read(const char *path, Tensors *t, Error *err);
+
+#endif

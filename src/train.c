@@ -1,0 +1,421 @@
+// train.c — the training loop (batches, shuffling, the step), evaluation, and
+// checkpoints: the model under torchvision's names with its configuration in
+// the safetensors metadata, and the optimizer's state in a second file.
+#include "train.h"
+
+#include <assert.h>
+#include <cblas.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "safetensors.h"
+
+void train_set_threads(int n) {
+    assert(n > 0);
+    omp_set_num_threads(n);
+    openblas_set_num_threads(n);
+}
+
+int train_threads(void) {
+    return omp_get_max_threads();
+}
+
+// ---- batches and the step ------------------------------------------------------
+
+// region: batch
+void batch_load(float *images, int *labels, const FashionMnist *data, const int *indices, int B,
+                float mean, float std) {
+    int HW = data->rows * data->cols;
+    for (int b = 0; b < B; b++) {
+        const unsigned char *pixels = data->pixels + (size_t)indices[b] * HW; // (rows,cols)
+        float *x = images + (size_t)b * HW;                                   // (1,rows,cols)
+        for (int i = 0; i < HW; i++) x[i] = ((float)pixels[i] / 255.0f - mean) / std;
+        labels[b] = data->labels[indices[b]];
+    }
+}
+// endregion: batch
+
+// region: augment
+void batch_augment(float *images, float *scratch, int B, int H, int W, int shift, float background,
+                   Rng *rng) {
+    for (int b = 0; b < B; b++) {
+        float *x = images + (size_t)b * H * W; // (H,W)
+        int dy = rng_int(rng, 2 * shift + 1) - shift, dx = rng_int(rng, 2 * shift + 1) - shift;
+        bool mirror = rng_int(rng, 2) == 1;
+        memcpy(scratch, x, sizeof(float) * H * W);
+        for (int y = 0; y < H; y++)
+            for (int c = 0; c < W; c++) {
+                int sy = y - dy, sx = (mirror ? W - 1 - c : c) - dx; // where the pixel comes from
+                bool inside = sy >= 0 && sy < H && sx >= 0 && sx < W;
+                x[y * W + c] = inside ? scratch[sy * W + sx] : background;
+            }
+    }
+}
+// endregion: augment
+
+void trainer_build(Trainer *t, Vit *model, const FashionMnist *train, int count,
+                   const TrainOptions *o) {
+    assert(count > 0 && count <= train->count && o->batch == model->B && o->epochs > 0);
+    assert(model->cfg.in_channels == 1 && model->cfg.image_size == train->rows);
+    *t = (Trainer){.model = model, .o = *o, .data = train, .count = count};
+    adamw_build(&t->opt, &model->params, o->weight_decay);
+    t->steps_per_epoch = (count + o->batch - 1) / o->batch;
+    t->total_steps = t->steps_per_epoch * o->epochs;
+    t->warmup_steps = (long)(o->warmup * (float)t->steps_per_epoch + 0.5f);
+    if (t->warmup_steps > t->total_steps) t->warmup_steps = t->total_steps;
+    t->order = xmalloc(sizeof(int) * count);
+    t->images = xmalloc(sizeof(float) * o->batch * train->rows * train->cols);
+    t->labels = xmalloc(sizeof(int) * o->batch);
+    t->scratch = xmalloc(sizeof(float) * train->rows * train->cols);
+}
+
+void trainer_free(Trainer *t) {
+    adamw_free(&t->opt);
+    free(t->order);
+    free(t->images);
+    free(t->labels);
+    free(t->scratch);
+    *t = (Trainer){0};
+}
+
+// region: step
+float trainer_step(Trainer *t, int B) {
+    Vit *m = t->model;
+    const TrainOptions *o = &t->o;
+    float loss = vit_forward(m, t->images, t->labels, B, o->label_smoothing, true);
+    vit_backward(m, t->images, t->labels, B, o->label_smoothing); // into m->grads
+    t->grad_norm = clip_grad_norm(m->grads.memory, m->grads.total, o->clip);
+    t->lr = lr_schedule(t->opt.step, t->warmup_steps, t->total_steps, o->lr);
+    adamw_step(&t->opt, m->params.memory, m->grads.memory, t->lr);
+    return loss;
+}
+// endregion: step
+
+static int argmax(const float *x, int K) {
+    int best = 0;
+    for (int k = 1; k < K; k++)
+        if (x[k] > x[best]) best = k;
+    return best;
+}
+
+// How many rows of logits (B,K) have their largest value at the label.
+static int count_correct(const float *logits, const int *labels, int B, int K) {
+    int correct = 0;
+    for (int b = 0; b < B; b++) correct += argmax(logits + (size_t)b * K, K) == labels[b];
+    return correct;
+}
+
+// Each epoch's order comes from its own seed, so a resumed run replays it.
+static uint64_t epoch_seed(int seed, int epoch) {
+    return (uint64_t)seed * 1000003u + (uint64_t)epoch + 1u;
+}
+
+// region: epoch
+EpochResult trainer_epoch(Trainer *t, Progress *progress) {
+    const TrainOptions *o = &t->o;
+    int K = t->model->cfg.num_classes;
+    Rng rng;
+    rng_seed(&rng, epoch_seed(o->seed, t->epoch));
+    rng_permutation(&rng, t->order, t->count);
+    double start = progress_now(), loss_sum = 0.0;
+    long correct = 0;
+    for (long s = 0; s < t->steps_per_epoch; s++) {
+        int first = (int)(s * o->batch);
+        int B = t->count - first < o->batch ? t->count - first : o->batch;
+        batch_load(t->images, t->labels, t->data, t->order + first, B, o->image_mean, o->image_std);
+        if (o->augment) // a black pixel for the uncovered border
+            batch_augment(t->images, t->scratch, B, t->data->rows, t->data->cols, 2,
+                          -o->image_mean / o->image_std, &rng);
+        loss_sum += (double)trainer_step(t, B) * B;
+        correct += count_correct(t->model->ha.logits, t->labels, B, K);
+        if (progress != NULL) {
+            char extra[32];
+            snprintf(extra, sizeof extra, "loss %.3f", loss_sum / (first + B));
+            progress_update(progress, B, extra);
+        }
+    }
+    t->epoch++;
+    double seconds = progress_now() - start;
+    return (EpochResult){.loss = loss_sum / t->count,
+                         .accuracy = (double)correct / t->count,
+                         .seconds = seconds,
+                         .images_per_s = t->count / seconds};
+}
+// endregion: epoch
+
+// region: evaluate
+double evaluate(Vit *model, const FashionMnist *data, int count, float mean, float std,
+                int *confusion, float *logits) {
+    int K = model->cfg.num_classes, maxB = model->B;
+    assert(count > 0 && count <= data->count);
+    float *images = xmalloc(sizeof(float) * maxB * data->rows * data->cols); // (B,1,H,W)
+    int *labels = xmalloc(sizeof(int) * maxB), *indices = xmalloc(sizeof(int) * maxB);
+    if (confusion != NULL) memset(confusion, 0, sizeof(int) * K * K);
+    long correct = 0;
+    for (int first = 0; first < count; first += maxB) {
+        int B = count - first < maxB ? count - first : maxB;
+        for (int b = 0; b < B; b++) indices[b] = first + b;
+        batch_load(images, labels, data, indices, B, mean, std);
+        vit_forward(model, images, NULL, B, 0.0f, false);
+        for (int b = 0; b < B; b++) {
+            const float *row = model->ha.logits + (size_t)b * K; // (K)
+            int predicted = argmax(row, K);
+            correct += predicted == labels[b];
+            if (confusion != NULL) confusion[labels[b] * K + predicted]++;
+            if (logits != NULL) memcpy(logits + (size_t)(first + b) * K, row, sizeof(float) * K);
+        }
+    }
+    free(images);
+    free(labels);
+    free(indices);
+    return (double)correct / count;
+}
+// endregion: evaluate
+
+// ---- checkpoints ---------------------------------------------------------------
+
+// region: checkpoint-meta
+// The configuration under torchvision's constructor names, as strings.
+static void checkpoint_meta(SafetensorsMeta *meta, const Vit *m, float mean, float std) {
+    const VitConfig *c = &m->cfg;
+    const struct {
+        const char *key;
+        int value;
+    } ints[] = {{"image_size", c->image_size},   {"patch_size", c->patch_size},
+                {"in_channels", c->in_channels}, {"hidden_dim", c->hidden_dim},
+                {"mlp_dim", c->mlp_dim},         {"num_layers", c->num_layers},
+                {"num_heads", c->num_heads},     {"num_classes", c->num_classes}};
+    char text[64];
+    *meta = (SafetensorsMeta){0};
+    safetensors_meta_set(meta, "format", "pt");
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+        snprintf(text, sizeof text, "%d", ints[i].value);
+        safetensors_meta_set(meta, ints[i].key, text);
+    }
+    snprintf(text, sizeof text, "%.7g", mean);
+    safetensors_meta_set(meta, "image_mean", text);
+    snprintf(text, sizeof text, "%.7g", std);
+    safetensors_meta_set(meta, "image_std", text);
+    // torchvision's representation_size: the width of the pre-logits layer, here C
+    if (m->head.pre_logits) {
+        snprintf(text, sizeof text, "%d", c->hidden_dim);
+        safetensors_meta_set(meta, "representation_size", text);
+    }
+    safetensors_meta_set(meta, "pool", m->head.mean_pool ? "mean" : "cls");
+}
+// endregion: checkpoint-meta
+
+// A metadata value that must be a whole decimal number in [lo, hi].
+static bool meta_long(const SafetensorsMeta *meta, const char *key, long long lo, long long hi,
+                      long long *out, const char *path, Error *err) {
+    const char *text = safetensors_meta_get(meta, key);
+    if (text == NULL) return error_set(err, "%s: no \"%s\" in the metadata", path, key);
+    errno = 0;
+    char *end;
+    long long x = strtoll(text, &end, 10);
+    if (end == text || *end != '\0' || errno != 0 || x < lo || x > hi)
+        return error_set(err,
+                         "%s: metadata \"%s\" is \"%s\", expected a whole number in %lld..%lld",
+                         path, key, text, lo, hi);
+    *out = x;
+    return true;
+}
+
+static bool meta_float(const SafetensorsMeta *meta, const char *key, float *out, const char *path,
+                       Error *err) {
+    const char *text = safetensors_meta_get(meta, key);
+    if (text == NULL) return error_set(err, "%s: no \"%s\" in the metadata", path, key);
+    errno = 0;
+    char *end;
+    double x = strtod(text, &end);
+    if (end == text || *end != '\0' || errno != 0 || !(x > -1e6 && x < 1e6))
+        return error_set(err, "%s: metadata \"%s\" is \"%s\", expected a number", path, key, text);
+    *out = (float)x;
+    return true;
+}
+
+// The head's options: "pool" (cls when absent, as torchvision) and
+// "representation_size" (absent: no pre-logits layer; else it must be C).
+static bool meta_head(const SafetensorsMeta *meta, int C, HeadOptions *head, const char *path,
+                      Error *err) {
+    const char *pool = safetensors_meta_get(meta, "pool");
+    if (pool != NULL && strcmp(pool, "cls") != 0 && strcmp(pool, "mean") != 0)
+        return error_set(err, "%s: metadata \"pool\" is \"%s\", expected cls or mean", path, pool);
+    *head = (HeadOptions){.mean_pool = pool != NULL && strcmp(pool, "mean") == 0};
+    if (safetensors_meta_get(meta, "representation_size") == NULL) return true;
+    long long size;
+    if (!meta_long(meta, "representation_size", C, C, &size, path, err)) return false;
+    head->pre_logits = true;
+    return true;
+}
+
+// region: checkpoint-config
+bool checkpoint_read_config(const char *path, VitConfig *cfg, HeadOptions *head, float *mean,
+                            float *std, Error *err) {
+    SafetensorsMeta meta;
+    if (!safetensors_read_meta(path, &meta, err)) return false;
+    const char *keys[] = {"image_size", "patch_size", "in_channels", "hidden_dim",
+                          "mlp_dim",    "num_layers", "num_heads",   "num_classes"};
+    int *fields[] = {&cfg->image_size, &cfg->patch_size, &cfg->in_channels, &cfg->hidden_dim,
+                     &cfg->mlp_dim,    &cfg->num_layers, &cfg->num_heads,   &cfg->num_classes};
+    for (int i = 0; i < 8; i++) {
+        long long x;
+        if (!meta_long(&meta, keys[i], 1, 65536, &x, path, err)) return false;
+        *fields[i] = (int)x;
+    }
+    Error why;
+    if (!vit_config_check(cfg, &why))
+        return error_set(err, "%s: the metadata describes no ViT: %s", path, why.message);
+    if (!meta_float(&meta, "image_mean", mean, path, err) ||
+        !meta_float(&meta, "image_std", std, path, err))
+        return false;
+    if (!(*std > 0.0f))
+        return error_set(err, "%s: metadata \"image_std\" must be positive, got %g", path, *std);
+    return meta_head(&meta, cfg->hidden_dim, head, path, err);
+}
+// endregion: checkpoint-config
+
+bool checkpoint_save(const char *path, const Vit *model, float mean, float std, Error *err) {
+    SafetensorsMeta meta;
+    checkpoint_meta(&meta, model, mean, std);
+    return safetensors_write(path, &model->params, &meta, err); // torchvision's names and shapes
+}
+
+// Whether the file's configuration is the model's.
+static bool same_shape(const char *path, const Vit *model, Error *err) {
+    VitConfig c;
+    HeadOptions head;
+    float mean, std;
+    if (!checkpoint_read_config(path, &c, &head, &mean, &std, err)) return false;
+    const VitConfig *m = &model->cfg;
+    bool same = c.image_size == m->image_size && c.patch_size == m->patch_size &&
+                c.in_channels == m->in_channels && c.hidden_dim == m->hidden_dim &&
+                c.mlp_dim == m->mlp_dim && c.num_layers == m->num_layers &&
+                c.num_heads == m->num_heads && c.num_classes == m->num_classes &&
+                head.mean_pool == model->head.mean_pool &&
+                head.pre_logits == model->head.pre_logits;
+    if (!same)
+        return error_set(err,
+                         "%s: holds a ViT of width %d, %d layers, %d heads, MLP %d, patch %d, "
+                         "%s pooling%s, not the model asked for",
+                         path, c.hidden_dim, c.num_layers, c.num_heads, c.mlp_dim, c.patch_size,
+                         head.mean_pool ? "mean" : "class-token",
+                         head.pre_logits ? ", pre-logits" : "");
+    return true;
+}
+
+bool checkpoint_load(const char *path, Vit *model, Error *err) {
+    return same_shape(path, model, err) && safetensors_read(path, &model->params, err);
+}
+
+// ---- the optimizer's state, for resuming -----------------------------------------
+
+void trainer_state_path(char *out, size_t size, const char *checkpoint) {
+    size_t n = strlen(checkpoint), suffix = strlen(".safetensors");
+    if (n > suffix && strcmp(checkpoint + n - suffix, ".safetensors") == 0) n -= suffix;
+    snprintf(out, size, "%.*s.opt.safetensors", (int)n, checkpoint);
+}
+
+// m and v as the tensors "adamw.m" and "adamw.v" over the optimizer's memory
+// (one allocation, m then v); slots (2) must outlive the view. Free view->entries.
+static Tensors optimizer_view(const AdamW *opt, float *slots[2]) {
+    assert(opt->count <= INT_MAX && opt->v == opt->m + opt->count);
+    int shape[] = {(int)opt->count};
+    Tensors view;
+    tensors_init(&view);
+    tensors_add(&view, &slots[0], 1, shape, "adamw.m");
+    tensors_add(&view, &slots[1], 1, shape, "adamw.v");
+    view.memory = opt->m;
+    slots[0] = opt->m;
+    slots[1] = opt->v;
+    return view;
+}
+
+static void meta_set_u64(SafetensorsMeta *meta, const char *key, uint64_t value) {
+    char text[32];
+    snprintf(text, sizeof text, "%" PRIu64, value);
+    safetensors_meta_set(meta, key, text);
+}
+
+// region: trainer-save
+bool trainer_save(const Trainer *t, const char *path, Error *err) {
+    if (!checkpoint_save(path, t->model, t->o.image_mean, t->o.image_std, err)) return false;
+    SafetensorsMeta meta = {0};
+    meta_set_u64(&meta, "step", (uint64_t)t->opt.step);
+    meta_set_u64(&meta, "epoch", (uint64_t)t->epoch);
+    meta_set_u64(&meta, "seed", (uint64_t)t->o.seed);
+    meta_set_u64(&meta, "batch", (uint64_t)t->o.batch);
+    meta_set_u64(&meta, "train_count", (uint64_t)t->count);
+    meta_set_u64(&meta, "dropout_rng_state", t->model->dropout_rng.state);
+    meta_set_u64(&meta, "dropout_rng_stream", t->model->dropout_rng.stream);
+    char state[1024];
+    trainer_state_path(state, sizeof state, path);
+    float *slots[2];
+    Tensors view = optimizer_view(&t->opt, slots);
+    bool ok = safetensors_write(state, &view, &meta, err);
+    free(view.entries);
+    return ok;
+}
+// endregion: trainer-save
+
+static bool meta_u64(const SafetensorsMeta *meta, const char *key, uint64_t *out, const char *path,
+                     Error *err) {
+    const char *text = safetensors_meta_get(meta, key);
+    if (text == NULL) return error_set(err, "%s: no \"%s\" in the metadata", path, key);
+    errno = 0;
+    char *end;
+    unsigned long long x = strtoull(text, &end, 10);
+    if (end == text || *end != '\0' || errno != 0 || text[0] == '-')
+        return error_set(err, "%s: metadata \"%s\" is \"%s\", expected a whole number", path, key,
+                         text);
+    *out = x;
+    return true;
+}
+
+// The counters of the state file, checked against this trainer.
+static bool resume_counters(Trainer *t, const SafetensorsMeta *meta, const char *state,
+                            Error *err) {
+    long long step, epoch, seed, batch, count;
+    if (!meta_long(meta, "step", 0, LLONG_MAX, &step, state, err) ||
+        !meta_long(meta, "epoch", 0, INT_MAX, &epoch, state, err) ||
+        !meta_long(meta, "seed", 0, INT_MAX, &seed, state, err) ||
+        !meta_long(meta, "batch", 1, INT_MAX, &batch, state, err) ||
+        !meta_long(meta, "train_count", 1, INT_MAX, &count, state, err))
+        return false;
+    if (batch != t->o.batch || count != t->count)
+        return error_set(err, "%s: was trained with batches of %lld on %lld images, not %d on %d",
+                         state, batch, count, t->o.batch, t->count);
+    if (step != epoch * t->steps_per_epoch)
+        return error_set(err, "%s: step %lld does not fit epoch %lld", state, step, epoch);
+    if (epoch > t->o.epochs)
+        return error_set(err, "%s: already %lld epochs in, more than --epochs %d", state, epoch,
+                         t->o.epochs);
+    t->opt.step = (long)step;
+    t->epoch = (int)epoch;
+    t->o.seed = (int)seed; // the epochs to come shuffle as the first run would have
+    return true;
+}
+
+// region: trainer-resume
+bool trainer_resume(Trainer *t, const char *path, Error *err) {
+    char state[1024];
+    trainer_state_path(state, sizeof state, path);
+    SafetensorsMeta meta;
+    Rng dropout;
+    if (!checkpoint_load(path, t->model, err) || !safetensors_read_meta(state, &meta, err) ||
+        !meta_u64(&meta, "dropout_rng_state", &dropout.state, state, err) ||
+        !meta_u64(&meta, "dropout_rng_stream", &dropout.stream, state, err) ||
+        !resume_counters(t, &meta, state, err))
+        return false;
+    float *slots[2];
+    Tensors view = optimizer_view(&t->opt, slots);
+    bool ok = safetensors_read(state, &view, err);
+    free(view.entries);
+    t->model->dropout_rng = dropout;
+    return ok;
+}
+// endregion: trainer-resume

@@ -1,0 +1,112 @@
+// train.h — training and evaluating the ViT of vit.h on Fashion-MNIST:
+// normalised mini-batches, a new random order of the images every epoch, one
+// step = forward, backward, clipping, the scheduled learning rate and an AdamW
+// update; accuracy and the confusion matrix on a test set; and checkpoints:
+// the model in safetensors with torchvision's names and its configuration in
+// the metadata, and beside it the optimizer's state for resuming.
+//
+// Everything a step needs (batch, model activations, gradients, optimizer
+// state) is allocated once by trainer_build; a step allocates nothing.
+#ifndef TRAIN_H
+#define TRAIN_H
+
+#include <stdbool.h>
+#include "adamw.h"
+#include "error.h"
+#include "fashion_mnist.h"
+#include "progress.h"
+#include "vit.h"
+
+// Fashion-MNIST's training-set pixel mean and standard deviation (of pixel/255).
+#define FASHION_MNIST_MEAN 0.2860f
+#define FASHION_MNIST_STD  0.3530f
+
+typedef struct {
+    int epochs;            // passes over the training images
+    int batch;             // B, images per step
+    float lr;              // peak learning rate
+    float weight_decay;    // AdamW's decoupled decay on weight matrices
+    float warmup;          // epochs of linear warmup (may be fractional)
+    float label_smoothing; // s in [0, 1)
+    float clip;            // largest global gradient norm; 0 = no clipping
+    bool augment;          // random shifts (up to 2 pixels) and mirror images while training
+    float image_mean;      // input = (pixel/255 - image_mean) / image_std
+    float image_std;
+    int seed; // the order of the images in each epoch
+} TrainOptions;
+
+typedef struct {
+    Vit *model;
+    AdamW opt;
+    TrainOptions o;
+    const FashionMnist *data;
+    int count;            // training images used: the first `count` of data
+    long steps_per_epoch; // ceil(count / B); the last batch may be smaller
+    long warmup_steps, total_steps;
+    int epoch;           // epochs completed
+    int *order;          // (count) this epoch's order of the images
+    float *images;       // (B,Cin,H,W) the batch, normalised
+    float *scratch;      // (H,W) for augmenting
+    int *labels;         // (B)
+    float lr, grad_norm; // of the last step (the norm before clipping)
+} Trainer;
+
+typedef struct {
+    double loss;     // mean training loss over the epoch's images
+    double accuracy; // training accuracy, measured during the epoch
+    double seconds;
+    double images_per_s;
+} EpochResult;
+
+// Threads for the loops (OpenMP) and the matrix products (OpenBLAS): n > 0.
+void train_set_threads(int n);
+// The threads a parallel loop uses.
+int train_threads(void);
+
+// Images data[indices[b]] for b < B, normalised, into images (B,1,rows,cols);
+// their labels into labels (B).
+void batch_load(float *images, int *labels, const FashionMnist *data, const int *indices, int B,
+                float mean, float std);
+
+// Each image of images (B,1,H,W), in place: shifted by up to `shift` pixels
+// in x and in y (the uncovered border set to background), and mirrored left to
+// right with probability 1/2. scratch (H,W).
+void batch_augment(float *images, float *scratch, int B, int H, int W, int shift, float background,
+                   Rng *rng);
+
+// A trainer for model on the first count images of train (count <= train->count;
+// model->B is the batch size). The model's weights are the caller's (vit_init
+// or a checkpoint).
+void trainer_build(Trainer *t, Vit *model, const FashionMnist *train, int count,
+                   const TrainOptions *o);
+void trainer_free(Trainer *t);
+// One step on the B images and labels in t->images, t->labels; returns the loss.
+float trainer_step(Trainer *t, int B);
+// The next epoch (t->epoch, 0-based), in a fresh random order; progress (may
+// be NULL) is advanced by each batch's images.
+EpochResult trainer_epoch(Trainer *t, Progress *progress);
+
+// Accuracy of model on the first count images of data, in batches of model->B.
+// Also fills, when not NULL, confusion (K,K) (row = true class, column =
+// predicted) and logits (count,K).
+double evaluate(Vit *model, const FashionMnist *data, int count, float mean, float std,
+                int *confusion, float *logits);
+
+// ---- checkpoints -------------------------------------------------------------
+
+// The model's shape, head and input normalisation, from a checkpoint's metadata.
+bool checkpoint_read_config(const char *path, VitConfig *cfg, HeadOptions *head, float *mean,
+                            float *std, Error *err);
+// The model alone, loadable by torchvision: path, atomically.
+bool checkpoint_save(const char *path, const Vit *model, float mean, float std, Error *err);
+// The weights of path into model (built with checkpoint_read_config's shape).
+bool checkpoint_load(const char *path, Vit *model, Error *err);
+
+// The optimizer's file beside a checkpoint: "run.safetensors" -> "run.opt.safetensors".
+void trainer_state_path(char *out, size_t size, const char *checkpoint);
+// The model at path and the optimizer, the epoch and the random state beside it.
+bool trainer_save(const Trainer *t, const char *path, Error *err);
+// Continues where trainer_save left off: model, optimizer, epoch, dropout state.
+bool trainer_resume(Trainer *t, const char *path, Error *err);
+
+#endif

@@ -1,0 +1,44 @@
+// vit.h — the whole classifier: the encoder of chapter 05 and the head, with
+// everything training needs allocated once: parameters, their gradients (the
+// same layout), activations and their gradients. Parameters are named as in
+// torchvision's VisionTransformer, so the list doubles as the checkpoint's.
+#ifndef VIT_H
+#define VIT_H
+
+#include "backward.h"
+#include "encoder.h"
+#include "head.h"
+#include "rng.h"
+
+typedef struct {
+    VitConfig cfg;
+    HeadOptions head;
+    float dropout;       // on the embedded tokens and before the head, while training; 0 = none
+    int B;               // the largest batch the activations hold
+    Tensors params;      // every parameter, one allocation (also the optimizer's view)
+    Tensors grads;       // the same list, "d" buffers
+    Tensors acts;        // every activation for B images
+    Tensors dacts;       // their gradients
+    EncoderWeights w, dw;
+    HeadWeights hw, dhw;
+    EncoderActivations a, da;
+    HeadActivations ha, dha;
+    float *probs;        // (B,K) softmax of the logits
+    float *dropout_mask; // (B,T,C) tokens mask, then (B,C) head mask: 0 or 1/(1-p)
+    Rng dropout_rng;     // drives the masks; seeded by vit_init
+} Vit;
+
+void vit_build(Vit *m, const VitConfig *cfg, const HeadOptions *head, float dropout, int B);
+void vit_free(Vit *m);
+// The paper's initialisation (encoder_init's recipe) with a zero head.
+void vit_init(Vit *m, Rng *rng);
+
+// Forward on images (B,Cin,H,W), B <= m->B. With labels, returns the mean
+// cross-entropy (label smoothing s) and keeps probs for the backward pass;
+// training turns dropout on. Logits are in m->ha.logits (B,K).
+float vit_forward(Vit *m, const float *images, const int *labels, int B, float smoothing,
+                  bool training);
+// Gradients of that loss into m->grads (zeroed first).
+void vit_backward(Vit *m, const float *images, const int *labels, int B, float smoothing);
+
+#endif

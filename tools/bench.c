@@ -1,0 +1,152 @@
+// bench.c — the C side of `make bench`: how many images per second this
+// library trains and evaluates the benchmark ViT at on this machine.
+//
+// The model and the work are those of tools/bench_torch.py: 28x28 images,
+// P = 7, C = 64, 6 layers, 4 heads, MLP 128, 10 classes, the class token into
+// a linear head; batches of 128 real Fashion-MNIST training images (the first
+// 16 batches of the training set in file order, used round and round);
+// AdamW at a constant learning rate, weight decay on weight matrices only, no
+// clipping, no dropout, no label smoothing. For each thread count 1..N (OpenMP's;
+// OpenBLAS runs single-threaded inside the library's threads), after --warmup
+// untimed steps:
+//     training  = --steps of forward + cross-entropy + backward + AdamW step
+//     inference = --steps forward passes without labels
+// images/s = steps * 128 / wall time (clock_gettime, monotonic). Output:
+//     c threads=1 train_img_per_s=2950.3 infer_img_per_s=9120.8 loss=1.234
+//     c best train_img_per_s=... infer_img_per_s=...
+//
+//   build/bench [--steps 40] [--warmup 5] [--max-threads 2] [--data DIR]
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include "ch06.h"
+
+enum { BATCH = 128, BATCHES = 16, SIDE = 28 };
+#define FASHION_MEAN 0.2860f
+#define FASHION_STD  0.3530f
+#define LR           1e-3f
+#define WEIGHT_DECAY 0.05f
+#define SEED         1
+
+typedef struct {
+    const char *data_dir; // Fashion-MNIST directory (NULL: $FASHION_MNIST_DIR or the default)
+    int steps;            // timed steps, for training and for inference
+    int warmup;           // untimed steps before each
+    int max_threads;      // thread counts 1..max_threads are tried
+} Options;
+
+typedef struct {
+    float *images; // (BATCHES,B,1,SIDE,SIDE) normalised
+    int *labels;   // (BATCHES,B)
+} Batches;
+
+static const char *program = "bench";
+
+static const VitConfig bench_config = {.image_size = SIDE,
+                                       .patch_size = 7,
+                                       .in_channels = 1,
+                                       .hidden_dim = 64,
+                                       .mlp_dim = 128,
+                                       .num_layers = 6,
+                                       .num_heads = 4,
+                                       .num_classes = 10};
+
+static double seconds_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+// The first BATCHES*BATCH training images, normalised as the chapters do.
+static Batches load_batches(const char *dir) {
+    FashionMnist train;
+    Error err;
+    if (!fashion_mnist_load(&train, dir, FASHION_MNIST_TRAIN, &err)) error_exit(program, &err, 1);
+    int n = BATCHES * BATCH, pixels = SIDE * SIDE;
+    Batches b = {xmalloc(sizeof(float) * n * pixels), xmalloc(sizeof(int) * n)};
+    for (int i = 0; i < n; i++) {
+        float *x = b.images + (size_t)i * pixels; // (SIDE,SIDE)
+        fashion_mnist_image(&train, i, x);
+        for (int p = 0; p < pixels; p++) x[p] = (x[p] - FASHION_MEAN) / FASHION_STD;
+        b.labels[i] = train.labels[i];
+    }
+    fashion_mnist_free(&train);
+    return b;
+}
+
+static const float *batch_images(const Batches *b, int i) {
+    return b->images + (size_t)(i % BATCHES) * BATCH * SIDE * SIDE;
+}
+
+static const int *batch_labels(const Batches *b, int i) {
+    return b->labels + (size_t)(i % BATCHES) * BATCH;
+}
+
+// One training step on batch i; returns the loss.
+static float train_step(Vit *m, AdamW *opt, const Batches *b, int i) {
+    float loss = vit_forward(m, batch_images(b, i), batch_labels(b, i), BATCH, 0.0f, true);
+    vit_backward(m, batch_images(b, i), batch_labels(b, i), BATCH, 0.0f);
+    adamw_step(opt, m->params.memory, m->grads.memory, LR);
+    return loss;
+}
+
+// Training and inference images/s at the current thread count; *loss is the
+// last training step's loss.
+static void measure(const Options *o, const Batches *b, double *train, double *infer, float *loss) {
+    Vit m;
+    AdamW opt;
+    Rng rng;
+    rng_seed(&rng, SEED);
+    vit_build(&m, &bench_config, &(HeadOptions){0}, 0.0f, BATCH);
+    vit_init(&m, &rng);
+    adamw_build(&opt, &m.params, WEIGHT_DECAY);
+
+    for (int i = 0; i < o->warmup; i++) train_step(&m, &opt, b, i);
+    double start = seconds_now();
+    for (int i = 0; i < o->steps; i++) *loss = train_step(&m, &opt, b, o->warmup + i);
+    *train = (double)o->steps * BATCH / (seconds_now() - start);
+
+    for (int i = 0; i < o->warmup; i++) vit_forward(&m, batch_images(b, i), NULL, BATCH, 0, false);
+    start = seconds_now();
+    for (int i = 0; i < o->steps; i++)
+        vit_forward(&m, batch_images(b, o->warmup + i), NULL, BATCH, 0.0f, false);
+    *infer = (double)o->steps * BATCH / (seconds_now() - start);
+
+    adamw_free(&opt);
+    vit_free(&m);
+}
+
+int main(int argc, char **argv) {
+    Options opt = {.data_dir = NULL, .steps = 40, .warmup = 5, .max_threads = 2};
+    CliOption options[] = {
+        {"data", CLI_STRING, &opt.data_dir,
+         "Fashion-MNIST directory (else $FASHION_MNIST_DIR, else " FASHION_MNIST_DEFAULT_DIR ")", 0,
+         0, "DIR"},
+        {"steps", CLI_INT, &opt.steps, "timed steps, for training and for inference", 1, 100000,
+         NULL},
+        {"warmup", CLI_INT, &opt.warmup, "untimed steps before each measurement", 0, 1000, NULL},
+        {"max-threads", CLI_INT, &opt.max_threads, "thread counts 1..N are tried, the best kept", 1,
+         256, NULL},
+    };
+    cli_parse_or_exit(argc, argv, "Training and inference speed of the benchmark ViT in C.",
+                      options, sizeof options / sizeof options[0]);
+    Batches b = load_batches(fashion_mnist_dir(opt.data_dir));
+
+    double best_train = 0, best_infer = 0;
+    for (int n = 1; n <= opt.max_threads; n++) {
+        omp_set_num_threads(n); // the library's matmul keeps OpenBLAS itself at one thread
+        double train, infer;
+        float loss = 0.0f;
+        measure(&opt, &b, &train, &infer, &loss);
+        printf("c threads=%d train_img_per_s=%.1f infer_img_per_s=%.1f loss=%.3f\n", n, train,
+               infer, loss);
+        fflush(stdout);
+        best_train = train > best_train ? train : best_train;
+        best_infer = infer > best_infer ? infer : best_infer;
+    }
+    printf("c best train_img_per_s=%.1f infer_img_per_s=%.1f\n", best_train, best_infer);
+    free(b.images);
+    free(b.labels);
+    return 0;
+}

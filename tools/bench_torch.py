@@ -1,0 +1,155 @@
+#!/usr/bin/python3
+"""bench_torch.py — the PyTorch side of `make bench`: how many images per second
+PyTorch trains and evaluates the benchmark ViT at on this machine.
+
+    /usr/bin/python3 tools/bench_torch.py [--steps 40] [--warmup 5] [--max-threads 2]
+
+The model is torchvision's VisionTransformer for 28x28 images, P = 7, C = 64,
+6 layers, 4 heads, MLP 128, 10 classes, with conv_proj given one input
+channel; the optimizer is torch.optim.AdamW (weight decay on weight matrices
+only, constant learning rate, no clipping); batches of 128 real Fashion-MNIST
+training images, the first 16 batches of the training set in file order,
+normalised as (pixel/255 - 0.2860)/0.3530, used round and round. tools/bench.c
+does exactly the same in C.
+
+For each thread count 1..N (torch.set_num_threads), after --warmup steps:
+  training  = --steps of zero_grad + forward + cross-entropy + backward + AdamW step
+  inference = --steps forward passes in eval mode under torch.inference_mode()
+images/s = steps * 128 / wall time. The best thread count is kept for each.
+
+Output, one result per line (tools/bench.sh reads the `best` line):
+    torch threads=1 train_img_per_s=950.1 infer_img_per_s=4012.7 loss=1.234
+    torch threads=2 train_img_per_s=... infer_img_per_s=... loss=...
+    torch best train_img_per_s=... infer_img_per_s=...
+Needs Debian's python3-torch (1.13), python3-torchvision and python3-numpy.
+"""
+
+import argparse
+import gzip
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torchvision
+
+IMAGE, PATCH, WIDTH, LAYERS, HEADS, MLP, CLASSES, BATCH = 28, 7, 64, 6, 4, 128, 10, 128
+BATCHES = 16  # distinct batches, cycled
+MEAN, STD = 0.2860, 0.3530
+LR, WEIGHT_DECAY, SEED = 1e-3, 0.05, 1
+
+
+def data_dir():
+    """The Fashion-MNIST directory, as the C programs find it."""
+    return os.environ.get("FASHION_MNIST_DIR") or "/usr/share/datasets/fashion-mnist"
+
+
+def read_idx(path, header_bytes, count):
+    """The first count items after an IDX header, as uint8."""
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        f.read(header_bytes)
+        return np.frombuffer(f.read(count), dtype=np.uint8)
+
+
+def find(directory, name):
+    """name or name.gz under directory."""
+    for candidate in (name, name + ".gz"):
+        path = os.path.join(directory, candidate)
+        if os.path.exists(path):
+            return path
+    sys.exit(f"bench_torch: no {name}[.gz] in {directory} (set FASHION_MNIST_DIR)")
+
+
+def load_batches():
+    """images (BATCHES,B,1,28,28) float32 normalised, labels (BATCHES,B) int64."""
+    n = BATCHES * BATCH
+    d = data_dir()
+    pixels = read_idx(find(d, "train-images-idx3-ubyte"), 16, n * IMAGE * IMAGE)
+    labels = read_idx(find(d, "train-labels-idx1-ubyte"), 8, n)
+    x = (pixels.astype(np.float32) / 255.0 - MEAN) / STD
+    x = torch.from_numpy(x.reshape(BATCHES, BATCH, 1, IMAGE, IMAGE).copy())
+    y = torch.from_numpy(labels.astype(np.int64).reshape(BATCHES, BATCH).copy())
+    return x, y
+
+
+def build_model():
+    """torchvision's ViT with a one-channel patch embedding."""
+    torch.manual_seed(SEED)
+    model = torchvision.models.VisionTransformer(
+        image_size=IMAGE, patch_size=PATCH, num_layers=LAYERS, num_heads=HEADS,
+        hidden_dim=WIDTH, mlp_dim=MLP, num_classes=CLASSES)
+    model.conv_proj = nn.Conv2d(1, WIDTH, kernel_size=PATCH, stride=PATCH)
+    return model
+
+
+def build_optimizer(model):
+    """AdamW, decay on weight matrices only (as src/adamw.c decides)."""
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():
+        matrix = p.ndim >= 2 and name not in ("class_token", "encoder.pos_embedding")
+        (decay if matrix else no_decay).append(p)
+    groups = [{"params": decay, "weight_decay": WEIGHT_DECAY},
+              {"params": no_decay, "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=LR, betas=(0.9, 0.999), eps=1e-8)
+
+
+def train_rate(model, optimizer, x, y, steps, warmup):
+    """Training images/s over steps, after warmup steps, and the last loss."""
+    model.train()
+
+    def step(i):
+        optimizer.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(model(x[i % BATCHES]), y[i % BATCHES])
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    for i in range(warmup):
+        step(i)
+    start = time.perf_counter()
+    for i in range(steps):
+        loss = step(warmup + i)
+    return steps * BATCH / (time.perf_counter() - start), loss.item()
+
+
+def infer_rate(model, x, steps, warmup):
+    """Inference images/s over steps forward passes, after warmup passes."""
+    model.eval()
+    with torch.inference_mode():
+        for i in range(warmup):
+            model(x[i % BATCHES])
+        start = time.perf_counter()
+        for i in range(steps):
+            model(x[(warmup + i) % BATCHES])
+        return steps * BATCH / (time.perf_counter() - start)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--steps", type=int, default=40, help="timed steps (default 40)")
+    parser.add_argument("--warmup", type=int, default=5, help="untimed steps first (default 5)")
+    parser.add_argument("--max-threads", type=int, default=2,
+                        help="thread counts 1..N are tried, the best kept (default 2)")
+    args = parser.parse_args()
+    if args.steps < 1 or args.warmup < 0 or args.max_threads < 1:
+        parser.error("--steps and --max-threads must be >= 1, --warmup >= 0")
+
+    x, y = load_batches()
+    best_train = best_infer = 0.0
+    for n in range(1, args.max_threads + 1):
+        torch.set_num_threads(n)
+        model = build_model()  # the same start for every thread count
+        train, loss = train_rate(model, build_optimizer(model), x, y, args.steps, args.warmup)
+        infer = infer_rate(model, x, args.steps, args.warmup)
+        print(f"torch threads={n} train_img_per_s={train:.1f} infer_img_per_s={infer:.1f} "
+              f"loss={loss:.3f}", flush=True)
+        best_train, best_infer = max(best_train, train), max(best_infer, infer)
+    print(f"torch best train_img_per_s={best_train:.1f} infer_img_per_s={best_infer:.1f}")
+
+
+if __name__ == "__main__":
+    main()
