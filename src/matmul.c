@@ -66,17 +66,18 @@ static void sgemm_rows(float *C, const float *A, const float *B, int i0, int i1,
 
 // The threads split C's rows into one block each, and OpenBLAS runs single-threaded
 // inside each block: one pool of threads (OpenMP's), not two fighting over the cores.
-// Products too small to be worth waking the threads for stay in one block.
+// A product too small to be worth waking the threads for, or asked for from inside
+// threads already running, stays in one block.
 void matmul(float *C, const float *A, const float *B, int M, int N, int K, int flags) {
     check_arguments(M, N, K, flags);
-    if ((double)M * N * K < 32768.0 && K * round_up8(N) <= SMALL_PACKED) {
+    double work = (double)M * N * K; // multiply-adds
+    if (work < 32768.0 && K * round_up8(N) <= SMALL_PACKED) {
         matmul_small(C, A, B, M, N, K, flags);
         return;
     }
     if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
-    int blocks = (double)M * N * K < 65536.0 ? 1 : M / 8; // at least 8 rows a block
-    if (blocks > omp_get_max_threads()) blocks = omp_get_max_threads();
-    if (blocks < 1) blocks = 1;
+    int blocks = work < 65536.0 || omp_in_parallel() ? 1 : omp_get_max_threads();
+    if (blocks > M / 8) blocks = M / 8 > 1 ? M / 8 : 1; // at least 8 rows a block
 #pragma omp parallel for schedule(static) if (blocks > 1)
     for (int b = 0; b < blocks; b++)
         sgemm_rows(C, A, B, (int)((long)M * b / blocks), (int)((long)M * (b + 1) / blocks), M, N, K,

@@ -1,7 +1,9 @@
 // mha.c — multi-head self-attention: one input projection to queries, keys and
 // values for all heads at once, a split into NH heads of size hs = C/NH,
 // single-head attention on every head, the heads concatenated back and an
-// output projection. Layout and results as torch.nn.MultiheadAttention's.
+// output projection; small heads skip the split and the concatenation and are
+// computed where they lie (heads_forward). Layout and results as
+// torch.nn.MultiheadAttention's.
 #include "mha.h"
 
 #include <assert.h>

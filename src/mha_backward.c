@@ -1,6 +1,7 @@
 // mha_backward.c — the backward pass of multi-head self-attention: the output
 // projection, the heads' concatenation undone, every head's attention, the
-// split into heads undone, and the input projection.
+// split into heads undone, and the input projection; for small heads the middle
+// three at once, in place (heads_backward, the mirror of mha.c's heads_forward).
 #include "backward.h"
 
 #include <assert.h>
