@@ -24,7 +24,8 @@
 // (SSE2, 4 floats a vector) and for CPUs with AVX2 (8 floats), and the program
 // picks the version for its CPU when it starts (target_clones): one binary that
 // runs everywhere and uses the wider vectors where they exist.
-#if defined(__x86_64__) && defined(__GNUC__)
+// (gcc only: clang 14 emits the clones but no symbol under the plain name.)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define VEC_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define VEC_CLONES
