@@ -85,8 +85,8 @@ plot DATA index 21 matrix with image
 set title "Sneaker" tc rgb '#222222' font ',17'
 set border lw 1 lc rgb '#888888'
 plot DATA index 22 matrix with image
-set title "Ankle boot" tc rgb '#222222' font ',17'
-set border lw 1 lc rgb '#888888'
+set title "Sandal\n(true: Ankle boot)" tc rgb '#d62728' font ',17'
+set border lw 4 lc rgb '#d62728'
 plot DATA index 23 matrix with image
 set title "Pullover\n(true: Coat)" tc rgb '#d62728' font ',17'
 set border lw 4 lc rgb '#d62728'
@@ -100,7 +100,7 @@ plot DATA index 26 matrix with image
 set title "Shirt\n(true: Pullover)" tc rgb '#d62728' font ',17'
 set border lw 4 lc rgb '#d62728'
 plot DATA index 27 matrix with image
-set title "Shirt\n(true: Pullover)" tc rgb '#d62728' font ',17'
+set title "Dress\n(true: Pullover)" tc rgb '#d62728' font ',17'
 set border lw 4 lc rgb '#d62728'
 plot DATA index 28 matrix with image
 set title "Coat\n(true: Dress)" tc rgb '#d62728' font ',17'
@@ -109,7 +109,7 @@ plot DATA index 29 matrix with image
 set title "Sneaker\n(true: Ankle boot)" tc rgb '#d62728' font ',17'
 set border lw 4 lc rgb '#d62728'
 plot DATA index 30 matrix with image
-set title "Trouser\n(true: Dress)" tc rgb '#d62728' font ',17'
+set title "Pullover\n(true: Shirt)" tc rgb '#d62728' font ',17'
 set border lw 4 lc rgb '#d62728'
 plot DATA index 31 matrix with image
 unset multiplot

@@ -7,7 +7,7 @@ set terminal pngcairo size 1800,750 enhanced font "DejaVu Sans,20" linewidth 2
 set output outfile
 DATA = "training_curves.dat"
 
-set multiplot layout 1,2 title "ViT (C = 64, L = 6, patch 7) on Fashion-MNIST: final test accuracy 88.71%" font ',22'
+set multiplot layout 1,2 title "ViT (C = 64, L = 6, patch 7) on Fashion-MNIST: final test accuracy 88.89%" font ',22'
 set grid
 set tics font ',16'
 set xlabel 'epoch' font ',18'
