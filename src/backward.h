@@ -57,10 +57,21 @@ void block_backward(float *dx, BlockWeights *grads, BlockActivations *dacts, con
                     const float *x, const BlockActivations *acts, const BlockWeights *w, int B,
                     int T, int C, int MLP, int NH);
 
-// The whole encoder, from d(out) (B,T,C) back to every parameter, and to the
-// images (B,Cin,H,W) when dimages is not NULL.
+// The encoder's second half backward: from d(out) (B,T,C) through the final
+// LayerNorm and the blocks to dacts->tokens (B,T,C), overwritten. grads += (NULL:
+// none wanted); dacts is scratch, but dacts->out is not touched (it may hold dout).
+void encoder_blocks_backward(EncoderWeights *grads, EncoderActivations *dacts, const float *dout,
+                             const EncoderActivations *acts, const EncoderWeights *w,
+                             const VitConfig *cfg, int B);
+// The first half backward: from dacts->tokens to the embedding's parameters, and
+// to the images (B,Cin,H,W) when dimages is not NULL (+=). The patches in acts
+// stand for the images.
+void encoder_embed_backward(EncoderWeights *grads, EncoderActivations *dacts, float *dimages,
+                            const EncoderActivations *acts, const EncoderWeights *w,
+                            const VitConfig *cfg, int B);
+// The whole encoder, both halves: from d(out) back to every parameter and to the images.
 void encoder_backward(EncoderWeights *grads, EncoderActivations *dacts, float *dimages,
                       const float *dout, const EncoderActivations *acts, const EncoderWeights *w,
-                      const VitConfig *cfg, int B, const float *images);
+                      const VitConfig *cfg, int B);
 
 #endif

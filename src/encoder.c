@@ -187,16 +187,21 @@ void block_forward(float *out, BlockActivations *a, const float *x, const BlockW
 // endregion: block-forward
 
 // region: encoder-forward
-void encoder_run(EncoderActivations *a, const EncoderWeights *w, const VitConfig *cfg, int B,
-                 const float *images) {
-    // images (B,Cin,H,W); the result is a->out (B,T,C)
+void encoder_embed(EncoderActivations *a, const EncoderWeights *w, const VitConfig *cfg, int B,
+                   const float *images) {
+    // images (B,Cin,H,W); the result is a->tokens (B,T,C)
     int Cin = cfg->in_channels, S = cfg->image_size, P = cfg->patch_size;
-    int C = cfg->hidden_dim, T = vit_tokens(cfg), N = T - 1;
+    int C = cfg->hidden_dim, N = vit_tokens(cfg) - 1;
     // 1. patches, embedded by conv_proj's weight seen as (C, Cin*P*P)
     patchify(a->patches, images, B, Cin, S, S, P);
     linear_forward(a->patch_emb, a->patches, w->conv_w, w->conv_b, B * N, Cin * P * P, C);
     // 2. class token in front, position embeddings added: z_0 (B,T,C)
     tokens_forward(a->tokens, a->patch_emb, w->class_token, w->pos, B, N, C);
+}
+
+void encoder_blocks(EncoderActivations *a, const EncoderWeights *w, const VitConfig *cfg, int B) {
+    // a->tokens (B,T,C); the result is a->out (B,T,C)
+    int C = cfg->hidden_dim, T = vit_tokens(cfg);
     // 3. L blocks, each reading the previous one's output
     const float *x = a->tokens;
     for (int l = 0; l < cfg->num_layers; l++) {
@@ -206,6 +211,12 @@ void encoder_run(EncoderActivations *a, const EncoderWeights *w, const VitConfig
     }
     // 4. the final LayerNorm
     layernorm_forward(a->out, a->ln_mean, a->ln_rstd, x, w->ln_w, w->ln_b, B * T, C);
+}
+
+void encoder_run(EncoderActivations *a, const EncoderWeights *w, const VitConfig *cfg, int B,
+                 const float *images) {
+    encoder_embed(a, w, cfg, B, images);
+    encoder_blocks(a, w, cfg, B);
 }
 
 void encoder_forward(Encoder *enc, const float *images) {

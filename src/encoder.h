@@ -82,9 +82,15 @@ void encoder_weights_init(EncoderWeights *w, const VitConfig *cfg, Rng *rng);
 // One pre-LN block: out (B,T,C) = block(x (B,T,C)).
 void block_forward(float *out, BlockActivations *a, const float *x, const BlockWeights *w, int B,
                    int T, int C, int MLP, int NH);
-// The whole encoder on images (B,Cin,H,W) with values already normalised;
-// the result is a->out (B,T,C). B may be smaller than the batch size the
-// activations were listed for.
+// The encoder's first half: images (B,Cin,H,W), values already normalised, to
+// the tokens a->tokens (B,T,C): patches, their embedding, the class token and
+// the position embeddings.
+void encoder_embed(EncoderActivations *a, const EncoderWeights *w, const VitConfig *cfg, int B,
+                   const float *images);
+// The second half: a->tokens through the L blocks and the final LayerNorm to a->out (B,T,C).
+void encoder_blocks(EncoderActivations *a, const EncoderWeights *w, const VitConfig *cfg, int B);
+// The whole encoder, both halves: images to a->out. B may be smaller than the
+// batch size the activations were listed for.
 void encoder_run(EncoderActivations *a, const EncoderWeights *w, const VitConfig *cfg, int B,
                  const float *images);
 // encoder_run on the Encoder's own weights and activations, at its batch size.

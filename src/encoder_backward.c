@@ -77,14 +77,11 @@ static void patchify_backward(float *dimages, const float *dpatches, int B, int 
 }
 
 // region: encoder-backward
-void encoder_backward(EncoderWeights *grads, EncoderActivations *dacts, float *dimages,
-                      const float *dout, const EncoderActivations *acts, const EncoderWeights *w,
-                      const VitConfig *cfg, int B, const float *images) {
-    // grads += (NULL: none wanted); dacts scratch, but dacts->out is not touched (it may hold
-    // dout); dimages (B,Cin,H,W) += or NULL; dout (B,T,C). The patches in acts stand for images.
-    (void)images;
-    int Cin = cfg->in_channels, S = cfg->image_size, P = cfg->patch_size, D = Cin * P * P;
-    int C = cfg->hidden_dim, T = vit_tokens(cfg), N = T - 1, L = cfg->num_layers;
+void encoder_blocks_backward(EncoderWeights *grads, EncoderActivations *dacts, const float *dout,
+                             const EncoderActivations *acts, const EncoderWeights *w,
+                             const VitConfig *cfg, int B) {
+    // grads += (NULL: none wanted); dout (B,T,C); the result is dacts->tokens (B,T,C)
+    int C = cfg->hidden_dim, T = vit_tokens(cfg), L = cfg->num_layers;
     EncoderWeights none = {0};
     EncoderWeights *g = grads != NULL ? grads : &none;
     EncoderActivations *da = dacts;
@@ -102,6 +99,17 @@ void encoder_backward(EncoderWeights *grads, EncoderActivations *dacts, float *d
                        da->layers[l].out, x, &acts->layers[l], &w->layers[l], B, T, C, cfg->mlp_dim,
                        cfg->num_heads);
     }
+}
+
+void encoder_embed_backward(EncoderWeights *grads, EncoderActivations *dacts, float *dimages,
+                            const EncoderActivations *acts, const EncoderWeights *w,
+                            const VitConfig *cfg, int B) {
+    // grads += (NULL: none wanted); d(tokens) comes in dacts->tokens; dimages += or NULL
+    int Cin = cfg->in_channels, S = cfg->image_size, P = cfg->patch_size, D = Cin * P * P;
+    int C = cfg->hidden_dim, N = vit_tokens(cfg) - 1;
+    EncoderWeights none = {0};
+    EncoderWeights *g = grads != NULL ? grads : &none;
+    EncoderActivations *da = dacts;
     // 2. forward: tokens = [class_token; patch_emb] + pos
     zero(da->patch_emb, (size_t)B * N * C);
     tokens_backward(da->patch_emb, g->class_token, g->pos, da->tokens, B, N, C);
@@ -110,5 +118,12 @@ void encoder_backward(EncoderWeights *grads, EncoderActivations *dacts, float *d
     linear_backward(dimages != NULL ? da->patches : NULL, g->conv_w, g->conv_b, da->patch_emb,
                     acts->patches, w->conv_w, B * N, D, C);
     if (dimages != NULL) patchify_backward(dimages, da->patches, B, Cin, S, P);
+}
+
+void encoder_backward(EncoderWeights *grads, EncoderActivations *dacts, float *dimages,
+                      const float *dout, const EncoderActivations *acts, const EncoderWeights *w,
+                      const VitConfig *cfg, int B) {
+    encoder_blocks_backward(grads, dacts, dout, acts, w, cfg, B);
+    encoder_embed_backward(grads, dacts, dimages, acts, w, cfg, B);
 }
 // endregion: encoder-backward

@@ -33,9 +33,10 @@ VEC_INLINE void layernorm_row_backward(float *restrict dx, const float *restrict
 
 // dweight (C) += Σ_rows dout * norm and dbias (C) += Σ_rows dout, either may be NULL. Each
 // thread owns a range of columns and adds the rows in order, whatever the thread count.
-VEC_INLINE void layernorm_params_backward(float *restrict dweight, float *restrict dbias,
-                                          const float *restrict dout, const float *restrict x,
-                                          const float *mean, const float *rstd, int R, int C) {
+VEC_CLONES
+static void layernorm_params_backward(float *restrict dweight, float *restrict dbias,
+                                      const float *restrict dout, const float *restrict x,
+                                      const float *mean, const float *rstd, int R, int C) {
 #pragma omp parallel
     {
         int threads = omp_get_num_threads(), id = omp_get_thread_num();

@@ -2,7 +2,6 @@
 #include "linear.h"
 
 #include <stddef.h>
-#include <string.h>
 #include "matmul.h"
 
 // region: linear-forward
@@ -17,7 +16,8 @@ void linear_forward(float *out, const float *in, const float *weight, const floa
 #pragma omp parallel for schedule(static)
     for (int r = 0; r < R; r++) {
         float *row = out + (size_t)r * OUT; // (OUT)
-        memcpy(row, bias, sizeof(float) * OUT);
+#pragma omp simd
+        for (int o = 0; o < OUT; o++) row[o] = bias[o];
     }
     matmul(out, in, weight, R, OUT, IN, MATMUL_BT | MATMUL_ACCUMULATE); // + in · weight^T
 }

@@ -6,9 +6,11 @@
 #include <omp.h>
 #include <stddef.h>
 #include "matmul.h"
+#include "vecmath.h"
 
 // dbias (OUT) += the sum of the rows of dout (R,OUT). Each thread owns a range of
 // columns and adds the rows in order: the same sums whatever the thread count.
+VEC_CLONES
 static void bias_backward(float *restrict dbias, const float *restrict dout, int R, int OUT) {
 #pragma omp parallel
     {

@@ -4,7 +4,6 @@
 #include "train.h"
 
 #include <assert.h>
-#include <cblas.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -17,7 +16,6 @@
 void train_set_threads(int n) {
     assert(n > 0);
     omp_set_num_threads(n);
-    openblas_set_num_threads(n);
 }
 
 int train_threads(void) {

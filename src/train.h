@@ -58,9 +58,10 @@ typedef struct {
     double images_per_s;
 } EpochResult;
 
-// Threads for the loops (OpenMP) and the matrix products (OpenBLAS): n > 0.
+// The threads (OpenMP's) a batch is shared among: n > 0. OpenBLAS itself
+// stays single-threaded inside them (src/matmul.c).
 void train_set_threads(int n);
-// The threads a parallel loop uses.
+// The threads a batch is shared among.
 int train_threads(void);
 
 // Images data[indices[b]] for b < B, normalised, into images (B,1,rows,cols);

@@ -1,51 +1,96 @@
 // vit.c — the whole classifier: the encoder and the head with their
 // parameters, gradients, activations and activation gradients each in one
 // allocation made by vit_build; the forward pass to the loss, with dropout
-// while training; and the backward pass to every parameter's gradient.
+// while training; and the backward pass to every parameter's gradient. Each
+// thread runs the model on its own slice of the batch (data parallelism).
 #include "vit.h"
 
 #include <assert.h>
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
-#include "embed.h"
 #include "error.h"
-#include "layernorm.h"
-#include "linear.h"
 #include "loss.h"
-#include "patch.h"
 
 // ---- building ---------------------------------------------------------------------
+
+// The activations of B images: the encoder's, the head's, the softmax and the
+// dropout masks; and the activations' gradients. Listed the same way for the
+// model and for every slice's views.
+static void list_activations(Tensors *acts, Tensors *dacts, EncoderActivations *a,
+                             EncoderActivations *da, HeadActivations *ha, HeadActivations *dha,
+                             float **probs, float **dropout_mask, const Vit *m) {
+    const VitConfig *cfg = &m->cfg;
+    int B = m->B, C = cfg->hidden_dim, T = vit_tokens(cfg), K = cfg->num_classes;
+    a->layers = xcalloc(cfg->num_layers, sizeof(BlockActivations));
+    da->layers = xcalloc(cfg->num_layers, sizeof(BlockActivations));
+    tensors_init(acts);
+    tensors_init(dacts);
+    encoder_acts_add(acts, a, cfg, B);
+    head_acts_add(acts, ha, &m->head, B, C, K);
+    tensors_add(acts, probs, 2, (int[]){B, K}, "probs");
+    tensors_add(acts, dropout_mask, 1, (int[]){B * (T + 1) * C}, "dropout_mask");
+    encoder_acts_add(dacts, da, cfg, B);
+    head_acts_add(dacts, dha, &m->head, B, C, K);
+}
+
+// Slice s: the lists of views (aimed at images by aim_slice), and its own
+// parameter gradients unless it is slice 0.
+static void slice_build(VitSlice *v, const Vit *m, int s) {
+    int C = m->cfg.hidden_dim, K = m->cfg.num_classes;
+    list_activations(&v->acts, &v->dacts, &v->a, &v->da, &v->ha, &v->dha, &v->probs,
+                     &v->dropout_mask, m);
+    tensors_init(&v->grads);
+    if (s == 0) { // adds straight into the model's gradients
+        v->dw = m->dw;
+        v->dhw = m->dhw;
+        return;
+    }
+    v->dw.layers = xcalloc(m->cfg.num_layers, sizeof(BlockWeights));
+    encoder_params_add(&v->grads, &v->dw, &m->cfg);
+    head_params_add(&v->grads, &v->dhw, &m->head, C, K);
+    tensors_alloc(&v->grads);
+}
 
 // region: vit-build
 void vit_build(Vit *m, const VitConfig *cfg, const HeadOptions *head, float dropout, int B) {
     assert(vit_config_check(cfg, NULL) && cfg->num_classes > 0 && B > 0);
     assert(dropout >= 0.0f && dropout < 1.0f);
     *m = (Vit){.cfg = *cfg, .head = *head, .dropout = dropout, .B = B};
-    int L = cfg->num_layers, C = cfg->hidden_dim, T = vit_tokens(cfg), K = cfg->num_classes;
+    int L = cfg->num_layers, C = cfg->hidden_dim, K = cfg->num_classes;
     m->w.layers = xcalloc(L, sizeof(BlockWeights));
     m->dw.layers = xcalloc(L, sizeof(BlockWeights));
-    m->a.layers = xcalloc(L, sizeof(BlockActivations));
-    m->da.layers = xcalloc(L, sizeof(BlockActivations));
-    Tensors *lists[] = {&m->params, &m->grads, &m->acts, &m->dacts};
-    for (int i = 0; i < 4; i++) tensors_init(lists[i]);
+    tensors_init(&m->params);
+    tensors_init(&m->grads);
     // parameters and their gradients: one list, twice, so the layouts match
     encoder_params_add(&m->params, &m->w, cfg);
     head_params_add(&m->params, &m->hw, head, C, K);
     encoder_params_add(&m->grads, &m->dw, cfg);
     head_params_add(&m->grads, &m->dhw, head, C, K);
     // activations, the softmax, the dropout masks; and the activations' gradients
-    encoder_acts_add(&m->acts, &m->a, cfg, B);
-    head_acts_add(&m->acts, &m->ha, head, B, C, K);
-    tensors_add(&m->acts, &m->probs, 2, (int[]){B, K}, "probs");
-    tensors_add(&m->acts, &m->dropout_mask, 1, (int[]){B * (T + 1) * C}, "dropout_mask");
-    encoder_acts_add(&m->dacts, &m->da, cfg, B);
-    head_acts_add(&m->dacts, &m->dha, head, B, C, K);
+    list_activations(&m->acts, &m->dacts, &m->a, &m->da, &m->ha, &m->dha, &m->probs,
+                     &m->dropout_mask, m);
+    Tensors *lists[] = {&m->params, &m->grads, &m->acts, &m->dacts};
     for (int i = 0; i < 4; i++) tensors_alloc(lists[i]);
+    // one slice of every batch per thread
+    m->slices = omp_get_max_threads();
+    m->slice = xcalloc(m->slices, sizeof(VitSlice));
+    for (int s = 0; s < m->slices; s++) slice_build(&m->slice[s], m, s);
 }
 // endregion: vit-build
 
 void vit_free(Vit *m) {
+    for (int s = 0; s < m->slices; s++) {
+        VitSlice *v = &m->slice[s];
+        tensors_free(&v->acts);
+        tensors_free(&v->dacts);
+        free(v->a.layers);
+        free(v->da.layers);
+        if (s > 0) free(v->dw.layers);
+        tensors_free(&v->grads);
+    }
+    free(m->slice);
     tensors_free(&m->params);
     tensors_free(&m->grads);
     tensors_free(&m->acts);
@@ -74,6 +119,33 @@ void vit_init(Vit *m, Rng *rng) {
 }
 // endregion: vit-init
 
+// ---- slices of a batch ------------------------------------------------------------
+
+// region: vit-slices
+// How many threads share a batch of B images: one slice each, at least one image a slice.
+static int slice_count(const Vit *m, int B) {
+    int n = omp_get_max_threads();
+    n = n < m->slices ? n : m->slices;
+    return n < B ? n : B;
+}
+
+// Points every tensor of view (listed as whole is) at image b0 of whole's: each is (B, ...).
+static void aim(Tensors *view, const Tensors *whole, int b0, int B) {
+    for (int i = 0; i < whole->count; i++) {
+        const TensorEntry *e = &whole->entries[i];
+        *view->entries[i].slot = whole->memory + e->offset + (size_t)b0 * (e->count / B);
+    }
+}
+
+// Slice s of n of a batch of B images: *b0 is its first image; returns how many it has.
+static int aim_slice(VitSlice *v, const Vit *m, int s, int n, int B, int *b0) {
+    *b0 = B * s / n;
+    aim(&v->acts, &m->acts, *b0, m->B);
+    aim(&v->dacts, &m->dacts, *b0, m->B);
+    return B * (s + 1) / n - *b0;
+}
+// endregion: vit-slices
+
 // ---- forward --------------------------------------------------------------------
 
 // region: dropout
@@ -91,24 +163,14 @@ static void dropout_apply(float *x, const float *mask, size_t n) {
 // endregion: dropout
 
 // region: vit-encode
-// encoder_run's steps, with dropout on the tokens when tokens_mask (B,T,C) is set.
-static void encode(Vit *m, const float *images, int B, const float *tokens_mask) {
-    const VitConfig *cfg = &m->cfg;
-    EncoderActivations *a = &m->a;
-    const EncoderWeights *w = &m->w;
-    int Cin = cfg->in_channels, S = cfg->image_size, P = cfg->patch_size;
-    int C = cfg->hidden_dim, T = vit_tokens(cfg), N = T - 1;
-    patchify(a->patches, images, B, Cin, S, S, P);
-    linear_forward(a->patch_emb, a->patches, w->conv_w, w->conv_b, B * N, Cin * P * P, C);
-    tokens_forward(a->tokens, a->patch_emb, w->class_token, w->pos, B, N, C);
+// The encoder's two halves into a (a slice's views), with dropout on the tokens
+// between them when tokens_mask (B,T,C) is set.
+static void encode(const Vit *m, EncoderActivations *a, const float *images, int B,
+                   const float *tokens_mask) {
+    int C = m->cfg.hidden_dim, T = vit_tokens(&m->cfg);
+    encoder_embed(a, &m->w, &m->cfg, B, images);
     if (tokens_mask != NULL) dropout_apply(a->tokens, tokens_mask, (size_t)B * T * C);
-    const float *x = a->tokens;
-    for (int l = 0; l < cfg->num_layers; l++) {
-        block_forward(a->layers[l].out, &a->layers[l], x, &w->layers[l], B, T, C, cfg->mlp_dim,
-                      cfg->num_heads);
-        x = a->layers[l].out;
-    }
-    layernorm_forward(a->out, a->ln_mean, a->ln_rstd, x, w->ln_w, w->ln_b, B * T, C);
+    encoder_blocks(a, &m->w, &m->cfg, B);
 }
 // endregion: vit-encode
 
@@ -118,6 +180,7 @@ float vit_forward(Vit *m, const float *images, const int *labels, int B, float s
     // images (B,Cin,H,W), labels (B) or NULL; the logits land in m->ha.logits (B,K)
     assert(B > 0 && B <= m->B);
     int C = m->cfg.hidden_dim, T = vit_tokens(&m->cfg), K = m->cfg.num_classes;
+    int pixels = m->cfg.in_channels * m->cfg.image_size * m->cfg.image_size;
     // 1. dropout masks, drawn afresh for every batch: tokens (B,T,C), then the head's (B,C)
     bool drop = training && m->dropout > 0.0f;
     float *tokens_mask = m->dropout_mask, *head_mask = m->dropout_mask + (size_t)m->B * T * C;
@@ -126,11 +189,19 @@ float vit_forward(Vit *m, const float *images, const int *labels, int B, float s
         dropout_draw(head_mask, (size_t)B * C, m->dropout, &m->dropout_rng);
     }
     m->ha.mask = drop ? head_mask : NULL; // also tells vit_backward that dropout was on
-    // 2. the encoder: normalised tokens (B,T,C)
-    encode(m, images, B, drop ? tokens_mask : NULL);
-    // 3. the head: logits (B,K)
-    head_forward(&m->ha, m->a.out, &m->hw, &m->head, B, T, C, K);
-    // 4. the loss, when there are labels
+    // 2. the encoder, then the head: logits (B,K); each thread on its slice of the images
+    int n = slice_count(m, B);
+#pragma omp parallel num_threads(n) if (n > 1)
+    {
+        int s = omp_get_thread_num(), b0;
+        VitSlice *v = &m->slice[s];
+        int Bs = aim_slice(v, m, s, omp_get_num_threads(), B, &b0);
+        v->ha.mask = drop ? head_mask + (size_t)b0 * C : NULL;
+        encode(m, &v->a, images + (size_t)b0 * pixels, Bs,
+               drop ? tokens_mask + (size_t)b0 * T * C : NULL);
+        head_forward(&v->ha, v->a.out, &m->hw, &m->head, Bs, T, C, K);
+    }
+    // 3. the loss, when there are labels
     if (labels == NULL) return 0.0f;
     return cross_entropy_forward(m->probs, m->ha.logits, labels, B, K, smoothing);
 }
@@ -139,45 +210,53 @@ float vit_forward(Vit *m, const float *images, const int *labels, int B, float s
 // ---- backward -------------------------------------------------------------------
 
 // region: vit-encode-backward
-// encoder_backward's steps, with the tokens' dropout mask (B,T,C) when set, and
-// no image gradient; d(out) comes in m->da.out.
-static void encode_backward(Vit *m, int B, const float *tokens_mask) {
-    const VitConfig *cfg = &m->cfg;
-    const EncoderActivations *a = &m->a;
-    EncoderActivations *da = &m->da;
-    EncoderWeights *g = &m->dw;
-    int Cin = cfg->in_channels, P = cfg->patch_size, L = cfg->num_layers;
-    int C = cfg->hidden_dim, T = vit_tokens(cfg), N = T - 1;
-    size_t n = (size_t)B * T * C;
-    for (int l = 0; l < L; l++) memset(da->layers[l].out, 0, n * sizeof(float));
-    memset(da->tokens, 0, n * sizeof(float));
-    layernorm_backward(da->layers[L - 1].out, g->ln_w, g->ln_b, da->out, a->layers[L - 1].out,
-                       m->w.ln_w, a->ln_mean, a->ln_rstd, B * T, C);
-    for (int l = L - 1; l >= 0; l--)
-        block_backward(l > 0 ? da->layers[l - 1].out : da->tokens, &g->layers[l], &da->layers[l],
-                       da->layers[l].out, l > 0 ? a->layers[l - 1].out : a->tokens, &a->layers[l],
-                       &m->w.layers[l], B, T, C, cfg->mlp_dim, cfg->num_heads);
-    if (tokens_mask != NULL) dropout_apply(da->tokens, tokens_mask, n);
-    memset(da->patch_emb, 0, (size_t)B * N * C * sizeof(float));
-    tokens_backward(da->patch_emb, g->class_token, g->pos, da->tokens, B, N, C);
-    linear_backward(NULL, g->conv_w, g->conv_b, da->patch_emb, a->patches, m->w.conv_w, B * N,
-                    Cin * P * P, C);
+// The encoder's halves backward on slice v's views, into its parameter gradients,
+// through the tokens' dropout mask (B,T,C) when set; no image gradient. d(out)
+// comes in v->da.out.
+static void encode_backward(const Vit *m, VitSlice *v, int B, const float *tokens_mask) {
+    int C = m->cfg.hidden_dim, T = vit_tokens(&m->cfg);
+    encoder_blocks_backward(&v->dw, &v->da, v->da.out, &v->a, &m->w, &m->cfg, B);
+    if (tokens_mask != NULL) dropout_apply(v->da.tokens, tokens_mask, (size_t)B * T * C);
+    encoder_embed_backward(&v->dw, &v->da, NULL, &v->a, &m->w, &m->cfg, B);
 }
 // endregion: vit-encode-backward
+
+// Slice v, images b0 .. b0+B-1: the head and the encoder backward, from d(logits) in
+// its view of m->dha.logits to its parameter gradients (zeroed first; slice 0's are the
+// model's).
+static void slice_backward(Vit *m, VitSlice *v, int b0, int B) {
+    int C = m->cfg.hidden_dim, T = vit_tokens(&m->cfg), K = m->cfg.num_classes;
+    Tensors *grads = v->grads.memory != NULL ? &v->grads : &m->grads;
+    memset(grads->memory, 0, grads->total * sizeof(float));
+    bool drop = m->ha.mask != NULL; // the forward pass had dropout
+    v->ha.mask = drop ? m->ha.mask + (size_t)b0 * C : NULL;
+    memset(v->da.out, 0, (size_t)B * T * C * sizeof(float));
+    head_backward(v->da.out, &v->dhw, &v->dha, v->dha.logits, &v->ha, &m->hw, &m->head, B, T, C, K);
+    encode_backward(m, v, B, drop ? m->dropout_mask + (size_t)b0 * T * C : NULL);
+}
 
 // region: vit-backward
 void vit_backward(Vit *m, const float *images, const int *labels, int B, float smoothing) {
     // labels (B) as given to vit_forward; images are not needed again (acts hold the patches)
     (void)images;
     assert(B > 0 && B <= m->B);
-    int C = m->cfg.hidden_dim, T = vit_tokens(&m->cfg), K = m->cfg.num_classes;
-    memset(m->grads.memory, 0, m->grads.total * sizeof(float));
+    int K = m->cfg.num_classes;
     // 4. the loss: dlogits (B,K)
     cross_entropy_backward(m->dha.logits, m->probs, labels, B, K, smoothing);
-    // 3. the head: d(encoder output) (B,T,C) into m->da.out
-    memset(m->da.out, 0, (size_t)B * T * C * sizeof(float));
-    head_backward(m->da.out, &m->dhw, &m->dha, m->dha.logits, &m->ha, &m->hw, &m->head, B, T, C, K);
-    // 2. the encoder, through the tokens' dropout if the forward pass had it
-    encode_backward(m, B, m->ha.mask != NULL ? m->dropout_mask : NULL);
+    // 3-2. the head and the encoder, each thread on its slice of the images; then the
+    //      slices' parameter gradients added into the model's, in slice order
+    int n = slice_count(m, B);
+#pragma omp parallel num_threads(n) if (n > 1)
+    {
+        int s = omp_get_thread_num(), slices = omp_get_num_threads(), b0;
+        VitSlice *v = &m->slice[s];
+        int Bs = aim_slice(v, m, s, slices, B, &b0);
+        slice_backward(m, v, b0, Bs);
+#pragma omp barrier
+        size_t total = m->grads.total;
+#pragma omp for schedule(static)
+        for (size_t i = 0; i < total; i++)
+            for (int t = 1; t < slices; t++) m->grads.memory[i] += m->slice[t].grads.memory[i];
+    }
 }
 // endregion: vit-backward

@@ -10,15 +10,30 @@
 #include "head.h"
 #include "rng.h"
 
+// One thread's share of a batch. vit_forward and vit_backward cut the batch into
+// one slice of images per thread, and each thread runs the whole model on its
+// slice: views of the model's activations and their gradients on those images,
+// and its own parameter gradients, added into the model's at the end in slice
+// order (slice 0 adds straight into the model's).
+typedef struct {
+    Tensors acts, dacts; // the model's two lists again, pointing into the slice
+    EncoderActivations a, da;
+    HeadActivations ha, dha;
+    float *probs, *dropout_mask; // in the lists to keep them alike; not used
+    Tensors grads;               // slices 1..: this slice's parameter gradients
+    EncoderWeights dw;
+    HeadWeights dhw;
+} VitSlice;
+
 typedef struct {
     VitConfig cfg;
     HeadOptions head;
-    float dropout;       // on the embedded tokens and before the head, while training; 0 = none
-    int B;               // the largest batch the activations hold
-    Tensors params;      // every parameter, one allocation (also the optimizer's view)
-    Tensors grads;       // the same list, "d" buffers
-    Tensors acts;        // every activation for B images
-    Tensors dacts;       // their gradients
+    float dropout;  // on the embedded tokens and before the head, while training; 0 = none
+    int B;          // the largest batch the activations hold
+    Tensors params; // every parameter, one allocation (also the optimizer's view)
+    Tensors grads;  // the same list, "d" buffers
+    Tensors acts;   // every activation for B images
+    Tensors dacts;  // their gradients
     EncoderWeights w, dw;
     HeadWeights hw, dhw;
     EncoderActivations a, da;
@@ -26,6 +41,8 @@ typedef struct {
     float *probs;        // (B,K) softmax of the logits
     float *dropout_mask; // (B,T,C) tokens mask, then (B,C) head mask: 0 or 1/(1-p)
     Rng dropout_rng;     // drives the masks; seeded by vit_init
+    int slices;          // threads a batch may be shared among: omp_get_max_threads() at build
+    VitSlice *slice;     // (slices)
 } Vit;
 
 void vit_build(Vit *m, const VitConfig *cfg, const HeadOptions *head, float dropout, int B);

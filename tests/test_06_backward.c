@@ -552,7 +552,7 @@ static double encoder_loss(GradCheck *gc) {
 static void encoder_grads(GradCheck *gc) {
     EncoderCase *c = gc->ctx;
     encoder_backward(&encoders[1].w, &encoders[1].a, c->dx, c->r, &encoders[0].a, &encoders[0].w,
-                     &c->cfg, c->B, c->x);
+                     &c->cfg, c->B);
 }
 
 Test(backward, whole_encoder_and_the_images) {
@@ -756,8 +756,7 @@ static void vit_grads(GradCheck *gc) {
     if (c->dimages == NULL) return;
     size_t n = (size_t)c->B * vit.cfg.in_channels * vit.cfg.image_size * vit.cfg.image_size;
     memset(c->dimages, 0, n * sizeof(float));
-    encoder_backward(NULL, &vit.da, c->dimages, vit.da.out, &vit.a, &vit.w, &vit.cfg, c->B,
-                     c->images);
+    encoder_backward(NULL, &vit.da, c->dimages, vit.da.out, &vit.a, &vit.w, &vit.cfg, c->B);
 }
 
 static void check_vit(HeadOptions head, float dropout, bool image_gradient) {
@@ -885,6 +884,8 @@ Test(backward, vit_gradients_are_the_same_every_time_with_two_threads) {
                      .num_classes = 10};
     enum { B = 24 };
     HeadOptions head = {0};
+    int threads = omp_get_max_threads();
+    omp_set_num_threads(2); // before vit_build: it makes one slice of the batch per thread
     vit_build(&vit, &cfg, &head, 0.0f, B);
     Rng rng;
     rng_seed(&rng, 15);
@@ -893,8 +894,6 @@ Test(backward, vit_gradients_are_the_same_every_time_with_two_threads) {
     float *first = floats(vit.grads.total);
     int labels[B];
     for (int b = 0; b < B; b++) labels[b] = b % 10;
-    int threads = omp_get_max_threads();
-    omp_set_num_threads(2);
     for (int pass = 0; pass < 3; pass++) {
         vit_forward(&vit, images, labels, B, 0.1f, true);
         vit_backward(&vit, images, labels, B, 0.1f);
@@ -904,6 +903,38 @@ Test(backward, vit_gradients_are_the_same_every_time_with_two_threads) {
                       "pass %d's gradients differ from the first pass's", pass);
     }
     omp_set_num_threads(threads);
+}
+
+// With 3 threads the batch is cut into 3 slices of images, each run by its own
+// thread with its own parameter gradients; the loss, the logits and the gradients
+// are those of the whole batch in one piece (1 thread), to rounding. Dropout on:
+// each slice must use its own part of the masks.
+Test(backward, vit_slices_of_a_batch_add_up_to_the_whole_batch) {
+    VitConfig cfg = tiny_config(2);
+    enum { B = 7 };
+    int threads = omp_get_max_threads();
+    omp_set_num_threads(3);
+    vit_build(&vit, &cfg, &(HeadOptions){0}, 0.2f, B);
+    Rng rng;
+    rng_seed(&rng, 16);
+    randomize(&vit.params, &rng);
+    float *images = random_floats(&rng, (size_t)B * 2 * 8 * 8, 0, 1);
+    float *logits[2] = {floats(B * 5), floats(B * 5)};
+    float *grads[2] = {floats(vit.grads.total), floats(vit.grads.total)};
+    int labels[B] = {0, 1, 2, 3, 4, 0, 1};
+    float loss[2];
+    for (int run = 0; run < 2; run++) {
+        omp_set_num_threads(run == 0 ? 1 : 3);
+        rng_seed(&vit.dropout_rng, 17); // the same masks both times
+        loss[run] = vit_forward(&vit, images, labels, B, 0.1f, true);
+        vit_backward(&vit, images, labels, B, 0.1f);
+        memcpy(logits[run], vit.ha.logits, sizeof(float) * B * 5);
+        memcpy(grads[run], vit.grads.memory, vit.grads.total * sizeof(float));
+    }
+    omp_set_num_threads(threads);
+    cr_expect_float_eq(loss[1], loss[0], 1e-6f, "loss with 3 slices %g, whole %g", loss[1], loss[0]);
+    expect_floats_close("logits, 3 slices", logits[1], logits[0], B * 5, 1e-6, 1e-5);
+    expect_floats_close("gradients, 3 slices", grads[1], grads[0], vit.grads.total, 1e-6, 1e-4);
 }
 
 Test(backward, vit_on_fewer_images_than_it_was_built_for) {

@@ -115,7 +115,7 @@ static void check_model(const char *file, HeadOptions head) {
     vit_backward(&vit, images, labels, B, 0.1f);
     size_t n_images = (size_t)B * Cin * S * S;
     dimages = calloc(n_images, sizeof(float));
-    encoder_backward(NULL, &vit.da, dimages, vit.da.out, &vit.a, &vit.w, &cfg, B, images);
+    encoder_backward(NULL, &vit.da, dimages, vit.da.out, &vit.a, &vit.w, &cfg, B);
 
     char bad[8192] = "";
     compare(bad, sizeof bad, "logits", vit.ha.logits, fixture_get(&f, "logits", B, K), B * K);
