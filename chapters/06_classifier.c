@@ -519,7 +519,7 @@ static void run_eval_only(const Options *opt, const FashionMnist *test) {
 static void parse_options(int argc, char **argv, Options *opt) {
     *opt = (Options){.out = "figures/ch06",
                      .pool = "cls",
-                     .epochs = 6,
+                     .epochs = 8,
                      .batch = 128,
                      .seed = 0,
                      .width = 64,

@@ -52,7 +52,7 @@ plot DATA index 10 matrix with image
 set title "Sandal" tc rgb '#222222' font ',17'
 set border lw 1 lc rgb '#888888'
 plot DATA index 11 matrix with image
-set title "Sandal\n(true: Sneaker)" tc rgb '#d62728' font ',17'
+set title "Bag\n(true: Sneaker)" tc rgb '#d62728' font ',17'
 set border lw 4 lc rgb '#d62728'
 plot DATA index 12 matrix with image
 set title "Dress" tc rgb '#222222' font ',17'
@@ -85,7 +85,7 @@ plot DATA index 21 matrix with image
 set title "Sneaker" tc rgb '#222222' font ',17'
 set border lw 1 lc rgb '#888888'
 plot DATA index 22 matrix with image
-set title "Sandal\n(true: Ankle boot)" tc rgb '#d62728' font ',17'
+set title "Sneaker\n(true: Ankle boot)" tc rgb '#d62728' font ',17'
 set border lw 4 lc rgb '#d62728'
 plot DATA index 23 matrix with image
 set title "Pullover\n(true: Coat)" tc rgb '#d62728' font ',17'
@@ -97,19 +97,19 @@ plot DATA index 25 matrix with image
 set title "Shirt\n(true: Dress)" tc rgb '#d62728' font ',17'
 set border lw 4 lc rgb '#d62728'
 plot DATA index 26 matrix with image
-set title "Shirt\n(true: Pullover)" tc rgb '#d62728' font ',17'
+set title "Coat\n(true: Pullover)" tc rgb '#d62728' font ',17'
 set border lw 4 lc rgb '#d62728'
 plot DATA index 27 matrix with image
-set title "Dress\n(true: Pullover)" tc rgb '#d62728' font ',17'
+set title "Shirt\n(true: Pullover)" tc rgb '#d62728' font ',17'
 set border lw 4 lc rgb '#d62728'
 plot DATA index 28 matrix with image
-set title "Coat\n(true: Dress)" tc rgb '#d62728' font ',17'
+set title "Shirt\n(true: Coat)" tc rgb '#d62728' font ',17'
 set border lw 4 lc rgb '#d62728'
 plot DATA index 29 matrix with image
-set title "Sneaker\n(true: Ankle boot)" tc rgb '#d62728' font ',17'
+set title "Shirt\n(true: Pullover)" tc rgb '#d62728' font ',17'
 set border lw 4 lc rgb '#d62728'
 plot DATA index 30 matrix with image
-set title "Pullover\n(true: Shirt)" tc rgb '#d62728' font ',17'
+set title "Coat\n(true: Dress)" tc rgb '#d62728' font ',17'
 set border lw 4 lc rgb '#d62728'
 plot DATA index 31 matrix with image
 unset multiplot

@@ -7,11 +7,11 @@ set terminal pngcairo size 1800,750 enhanced font "DejaVu Sans,20" linewidth 2
 set output outfile
 DATA = "training_curves.dat"
 
-set multiplot layout 1,2 title "ViT (C = 64, L = 6, patch 7) on Fashion-MNIST: final test accuracy 88.89%" font ',22'
+set multiplot layout 1,2 title "ViT (C = 64, L = 6, patch 7) on Fashion-MNIST: final test accuracy 89.22%" font ',22'
 set grid
 set tics font ',16'
 set xlabel 'epoch' font ',18'
-set xrange [0.5:6.5]
+set xrange [0.5:8.5]
 set xtics 1
 set key font ',16'
 set title 'training loss' font ',20'
