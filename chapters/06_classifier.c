@@ -221,16 +221,17 @@ static void script_add(Script *s, const char *fmt, ...) {
     s->length += (size_t)n;
 }
 
-// Training loss, and training and test accuracy, after each epoch.
+// Training loss, and training and test accuracy, after each epoch. (Not the
+// epochs' times: the same run must give the same files.)
 static void figure_curves(const char *dir, const EpochLog *log, int n, const Vit *m) {
     Error err;
     Plot plot;
     check(plot_begin(&plot, dir, "training_curves",
-                     "epoch  train_loss  train_accuracy  test_accuracy  seconds", &err),
+                     "epoch  train_loss  train_accuracy  test_accuracy", &err),
           &err);
     for (int i = 0; i < n; i++)
-        plot_printf(&plot, "%d %.6f %.6f %.6f %.2f\n", log[i].epoch, log[i].train.loss,
-                    log[i].train.accuracy, log[i].test_accuracy, log[i].train.seconds);
+        plot_printf(&plot, "%d %.6f %.6f %.6f\n", log[i].epoch, log[i].train.loss,
+                    log[i].train.accuracy, log[i].test_accuracy);
     Script s = {0};
     script_add(&s,
                "set multiplot layout 1,2 title \"ViT (C = %d, L = %d, patch %d) on Fashion-MNIST: "
