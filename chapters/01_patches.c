@@ -271,22 +271,12 @@ static void figure_tokens_vs_resolution(const char *dir) {
 // Reads every input and checks every size before anything is printed or written.
 static void load_inputs(const Options *opt, FashionMnist *test, Image *photo) {
     Error err;
-    check(fashion_mnist_load(test, fashion_mnist_dir(opt->data_dir), FASHION_MNIST_TEST, &err),
-          &err);
-    if (opt->index >= test->count) {
-        fprintf(stderr, "%s: --index %d is past the %d test images\n", program, opt->index,
-                test->count);
-        exit(2);
-    }
-    if (!patch_check(test->rows, test->cols, opt->patch, &err)) {
-        fprintf(stderr, "%s: --patch %d: %s\n", program, opt->patch, err.message);
-        exit(2);
-    }
+    fashion_mnist_load_test_or_exit(test, program, opt->data_dir, opt->index);
+    cli_check_or_exit(patch_check(test->rows, test->cols, opt->patch, &err), program, "patch",
+                      opt->patch, &err);
     if (opt->image == NULL) return;
-    if (!patch_check(IMAGE_SIDE, IMAGE_SIDE, opt->image_patch, &err)) {
-        fprintf(stderr, "%s: --image-patch %d: %s\n", program, opt->image_patch, err.message);
-        exit(2);
-    }
+    cli_check_or_exit(patch_check(IMAGE_SIDE, IMAGE_SIDE, opt->image_patch, &err), program,
+                      "image-patch", opt->image_patch, &err);
     check(image_read(opt->image, 3, photo, &err), &err);
 }
 
@@ -332,16 +322,14 @@ int main(int argc, char **argv) {
                    .image_patch = 16,
                    .out = "figures/ch01"};
     CliOption options[] = {
-        {"data", CLI_STRING, &opt.data_dir,
-         "Fashion-MNIST directory (else $FASHION_MNIST_DIR, else " FASHION_MNIST_DEFAULT_DIR ")", 0,
-         0, "DIR"},
-        {"index", CLI_INT, &opt.index, "which test image to cut", 0, 9999, NULL},
+        fashion_mnist_data_option(&opt.data_dir),
+        cli_index_option(&opt.index, "which test image to cut"),
         {"patch", CLI_INT, &opt.patch, "patch size P for the 28x28 image (must divide 28)", 1, 28,
          "P"},
         {"image", CLI_STRING, &opt.image, "also cut your own PNG or JPEG picture", 0, 0, "FILE"},
         {"image-patch", CLI_INT, &opt.image_patch, "patch size for that picture, taken at 224x224",
          1, IMAGE_SIDE, "P"},
-        {"out", CLI_STRING, &opt.out, "directory for the figures", 0, 0, "DIR"},
+        cli_out_option(&opt.out),
     };
     cli_parse_or_exit(argc, argv, "Chapter 01: an image becomes a sequence of patches.", options,
                       sizeof options / sizeof options[0]);

@@ -304,17 +304,9 @@ static void figure_similarity(const char *dir, int grid, int C, Rng *rng) {
 // Reads the data and checks every size before anything is printed or written.
 static void load_inputs(const Options *opt, FashionMnist *test) {
     Error err;
-    check(fashion_mnist_load(test, fashion_mnist_dir(opt->data_dir), FASHION_MNIST_TEST, &err),
-          &err);
-    if (opt->index >= test->count) {
-        fprintf(stderr, "%s: --index %d is past the %d test images\n", program, opt->index,
-                test->count);
-        exit(2);
-    }
-    if (!patch_check(test->rows, test->cols, opt->patch, &err)) {
-        fprintf(stderr, "%s: --patch %d: %s\n", program, opt->patch, err.message);
-        exit(2);
-    }
+    fashion_mnist_load_test_or_exit(test, program, opt->data_dir, opt->index);
+    cli_check_or_exit(patch_check(test->rows, test->cols, opt->patch, &err), program, "patch",
+                      opt->patch, &err);
 }
 
 // region: narrate-tokens
@@ -376,17 +368,15 @@ int main(int argc, char **argv) {
                    .grid = 14,
                    .out = "figures/ch02"};
     CliOption options[] = {
-        {"data", CLI_STRING, &opt.data_dir,
-         "Fashion-MNIST directory (else $FASHION_MNIST_DIR, else " FASHION_MNIST_DEFAULT_DIR ")", 0,
-         0, "DIR"},
-        {"index", CLI_INT, &opt.index, "which test image to embed", 0, 9999, NULL},
+        fashion_mnist_data_option(&opt.data_dir),
+        cli_index_option(&opt.index, "which test image to embed"),
         {"patch", CLI_INT, &opt.patch, "patch size P (must divide 28)", 1, 28, "P"},
         {"width", CLI_INT, &opt.width, "model width C (a multiple of 4, for the 2D sin-cos)", 8,
          1024, "C"},
         {"seed", CLI_INT, &opt.seed, "seed for every random weight", 0, 2147483647, NULL},
         {"grid", CLI_INT, &opt.grid, "patch grid of the similarity figure (14: 224/16)", 2, 32,
          "G"},
-        {"out", CLI_STRING, &opt.out, "directory for the figures", 0, 0, "DIR"},
+        cli_out_option(&opt.out),
     };
     cli_parse_or_exit(argc, argv, "Chapter 02: patches become tokens.", options,
                       sizeof options / sizeof options[0]);

@@ -441,17 +441,9 @@ static void figure_saturation(const char *dir, const Saturation *sweep, int coun
 // Reads the data and checks every size before anything is printed or written.
 static void load_inputs(const Options *opt, FashionMnist *test) {
     Error err;
-    check(fashion_mnist_load(test, fashion_mnist_dir(opt->data_dir), FASHION_MNIST_TEST, &err),
-          &err);
-    if (opt->index >= test->count) {
-        fprintf(stderr, "%s: --index %d is past the %d test images\n", program, opt->index,
-                test->count);
-        exit(2);
-    }
-    if (!patch_check(test->rows, test->cols, opt->patch, &err)) {
-        fprintf(stderr, "%s: --patch %d: %s\n", program, opt->patch, err.message);
-        exit(2);
-    }
+    fashion_mnist_load_test_or_exit(test, program, opt->data_dir, opt->index);
+    cli_check_or_exit(patch_check(test->rows, test->cols, opt->patch, &err), program, "patch",
+                      opt->patch, &err);
 }
 
 static void run_chapter(const Options *opt, const FashionMnist *test) {
@@ -500,15 +492,13 @@ int main(int argc, char **argv) {
     Options opt = {
         .data_dir = NULL, .index = 0, .patch = 7, .dk = 16, .seed = 1, .out = "figures/ch03"};
     CliOption options[] = {
-        {"data", CLI_STRING, &opt.data_dir,
-         "Fashion-MNIST directory (else $FASHION_MNIST_DIR, else " FASHION_MNIST_DEFAULT_DIR ")", 0,
-         0, "DIR"},
-        {"index", CLI_INT, &opt.index, "which test image", 0, 9999, NULL},
+        fashion_mnist_data_option(&opt.data_dir),
+        cli_index_option(&opt.index, "which test image"),
         {"patch", CLI_INT, &opt.patch, "patch size P (must divide 28)", 1, 28, "P"},
         {"dk", CLI_INT, &opt.dk, "head size d_k: the width of queries, keys and values", 1, 1024,
          "D"},
         {"seed", CLI_INT, &opt.seed, "seed for every random weight and draw", 0, 2147483647, NULL},
-        {"out", CLI_STRING, &opt.out, "directory for the figures", 0, 0, "DIR"},
+        cli_out_option(&opt.out),
     };
     cli_parse_or_exit(argc, argv, "Chapter 03: scaled dot-product attention, one head.", options,
                       sizeof options / sizeof options[0]);

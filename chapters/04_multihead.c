@@ -286,17 +286,9 @@ static void load_inputs(const Options *opt, FashionMnist *test) {
                 opt->heads, opt->width, opt->heads);
         exit(2);
     }
-    check(fashion_mnist_load(test, fashion_mnist_dir(opt->data_dir), FASHION_MNIST_TEST, &err),
-          &err);
-    if (opt->index >= test->count) {
-        fprintf(stderr, "%s: --index %d is past the %d test images\n", program, opt->index,
-                test->count);
-        exit(2);
-    }
-    if (!patch_check(test->rows, test->cols, opt->patch, &err)) {
-        fprintf(stderr, "%s: --patch %d: %s\n", program, opt->patch, err.message);
-        exit(2);
-    }
+    fashion_mnist_load_test_or_exit(test, program, opt->data_dir, opt->index);
+    cli_check_or_exit(patch_check(test->rows, test->cols, opt->patch, &err), program, "patch",
+                      opt->patch, &err);
 }
 
 static void run_chapter(const Options *opt, const FashionMnist *test) {
@@ -338,15 +330,13 @@ int main(int argc, char **argv) {
                    .seed = 1,
                    .out = "figures/ch04"};
     CliOption options[] = {
-        {"data", CLI_STRING, &opt.data_dir,
-         "Fashion-MNIST directory (else $FASHION_MNIST_DIR, else " FASHION_MNIST_DEFAULT_DIR ")", 0,
-         0, "DIR"},
-        {"index", CLI_INT, &opt.index, "which test image", 0, 9999, NULL},
+        fashion_mnist_data_option(&opt.data_dir),
+        cli_index_option(&opt.index, "which test image"),
         {"patch", CLI_INT, &opt.patch, "patch size P (must divide 28)", 1, 28, "P"},
         {"width", CLI_INT, &opt.width, "model width C", 1, 1024, "C"},
         {"heads", CLI_INT, &opt.heads, "number of heads NH (must divide the width)", 1, 64, "NH"},
         {"seed", CLI_INT, &opt.seed, "seed for every random weight", 0, 2147483647, NULL},
-        {"out", CLI_STRING, &opt.out, "directory for the figures", 0, 0, "DIR"},
+        cli_out_option(&opt.out),
     };
     cli_parse_or_exit(argc, argv, "Chapter 04: multi-head attention.", options,
                       sizeof options / sizeof options[0]);

@@ -425,10 +425,8 @@ int main(int argc, char **argv) {
                    .depth = 24,
                    .out = "figures/ch05"};
     CliOption options[] = {
-        {"data", CLI_STRING, &opt.data_dir,
-         "Fashion-MNIST directory (else $FASHION_MNIST_DIR, else " FASHION_MNIST_DEFAULT_DIR ")", 0,
-         0, "DIR"},
-        {"index", CLI_INT, &opt.index, "which test image to encode", 0, 9999, NULL},
+        fashion_mnist_data_option(&opt.data_dir),
+        cli_index_option(&opt.index, "which test image to encode"),
         {"width", CLI_INT, &opt.width, "width C of the tokens", 1, 1024, "C"},
         {"heads", CLI_INT, &opt.heads, "attention heads NH (must divide the width)", 1, 64, "NH"},
         {"mlp", CLI_INT, &opt.mlp, "hidden width of the MLP", 1, 4096, NULL},
@@ -436,20 +434,14 @@ int main(int argc, char **argv) {
         {"patch", CLI_INT, &opt.patch, "patch size P (must divide 28)", 1, 28, "P"},
         {"seed", CLI_INT, &opt.seed, "seed for the weights", 0, 2147483647, NULL},
         {"depth", CLI_INT, &opt.depth, "blocks in the activation-size figure", 1, 96, "L"},
-        {"out", CLI_STRING, &opt.out, "directory for the figures", 0, 0, "DIR"},
+        cli_out_option(&opt.out),
     };
     cli_parse_or_exit(argc, argv, "Chapter 05: the Transformer encoder.", options,
                       sizeof options / sizeof options[0]);
     VitConfig cfg = tiny_config(&opt);
     FashionMnist test;
     Error err;
-    check(fashion_mnist_load(&test, fashion_mnist_dir(opt.data_dir), FASHION_MNIST_TEST, &err),
-          &err);
-    if (opt.index >= test.count) {
-        fprintf(stderr, "%s: --index %d is past the %d test images\n", program, opt.index,
-                test.count);
-        exit(2);
-    }
+    fashion_mnist_load_test_or_exit(&test, program, opt.data_dir, opt.index);
     check(make_dirs(opt.out, &err), &err);
 
     printf("Chapter 05: the encoder\n\n");

@@ -1,4 +1,5 @@
-// cli.c — table-driven command-line parsing for the chapter programs.
+// cli.c — table-driven command-line parsing for the chapter programs, and rows
+// of their option tables that they share.
 #include "cli.h"
 
 #include <errno.h>
@@ -130,4 +131,19 @@ void cli_parse_or_exit(int argc, char **argv, const char *summary, const CliOpti
         }
     Error err;
     if (cli_parse(argc, argv, options, count, &err) != CLI_OK) error_exit(program, &err, 2);
+}
+
+void cli_check_or_exit(bool ok, const char *program, const char *flag, int value,
+                       const Error *err) {
+    if (ok) return;
+    fprintf(stderr, "%s: --%s %d: %s\n", program, flag, value, err->message);
+    exit(2);
+}
+
+CliOption cli_index_option(int *index, const char *help) {
+    return (CliOption){"index", CLI_INT, index, help, 0, 9999, NULL};
+}
+
+CliOption cli_out_option(const char **dir) {
+    return (CliOption){"out", CLI_STRING, dir, "directory for the figures", 0, 0, "DIR"};
 }

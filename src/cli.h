@@ -39,6 +39,17 @@ void cli_print_usage(FILE *out, const char *program, const char *summary, const 
 void cli_parse_or_exit(int argc, char **argv, const char *summary, const CliOption *options,
                        int count);
 
+// For what a table's ranges cannot judge (a patch size must divide the image):
+// when ok is false, prints "program: --flag value: " and err's message on stderr
+// and exits 2, as for any bad command line.
+void cli_check_or_exit(bool ok, const char *program, const char *flag, int value, const Error *err);
+
+// Rows the chapter programs' tables share: --index N (a test image, 0..9999; help
+// says what the chapter does with it) and --out DIR (where the figures go). The
+// --data row is fashion_mnist_data_option.
+CliOption cli_index_option(int *index, const char *help);
+CliOption cli_out_option(const char **dir);
+
 // The program's name without its directory: "ch01_patches".
 const char *cli_program_name(const char *argv0);
 

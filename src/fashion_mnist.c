@@ -2,6 +2,8 @@
 // that the two files belong together.
 #include "fashion_mnist.h"
 
+#include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -85,4 +87,23 @@ void fashion_mnist_image(const FashionMnist *data, int i, float *out) {
     int n = data->rows * data->cols;
     const unsigned char *src = data->pixels + (size_t)i * n;
     for (int k = 0; k < n; k++) out[k] = src[k] / 255.0f;
+}
+
+CliOption fashion_mnist_data_option(const char **dir) {
+    static const char help[] =
+        "Fashion-MNIST directory (else $" FASHION_MNIST_ENV ", else " FASHION_MNIST_DEFAULT_DIR ")";
+    return (CliOption){"data", CLI_STRING, dir, help, 0, 0, "DIR"};
+}
+
+void fashion_mnist_load_test_or_exit(FashionMnist *test, const char *program, const char *data_flag,
+                                     int index) {
+    assert(index >= 0); // the --index option's range
+    Error err;
+    if (!fashion_mnist_load(test, fashion_mnist_dir(data_flag), FASHION_MNIST_TEST, &err))
+        error_exit(program, &err, 1);
+    if (index >= test->count) {
+        fprintf(stderr, "%s: --index %d is past the %d test images\n", program, index, test->count);
+        fashion_mnist_free(test);
+        exit(2);
+    }
 }

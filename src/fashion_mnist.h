@@ -5,6 +5,7 @@
 #define FASHION_MNIST_H
 
 #include <stdbool.h>
+#include "cli.h"
 #include "error.h"
 
 #define FASHION_MNIST_CLASSES     10
@@ -31,6 +32,16 @@ const char *fashion_mnist_dir(const char *flag_value);
 // images and labels agree in count and that every label is a class.
 bool fashion_mnist_load(FashionMnist *out, const char *dir, FashionMnistSplit split, Error *err);
 void fashion_mnist_free(FashionMnist *data);
+
+// The --data DIR row of a program's options: the Fashion-MNIST directory; left
+// NULL, fashion_mnist_dir picks $FASHION_MNIST_DIR or the default.
+CliOption fashion_mnist_data_option(const char **dir);
+
+// For the chapter programs: loads the test set from fashion_mnist_dir(data_flag)
+// and checks that index (the --index flag, >= 0) is one of its images. When either
+// fails, prints one line naming the file or the flag and exits (status 1 or 2).
+void fashion_mnist_load_test_or_exit(FashionMnist *test, const char *program, const char *data_flag,
+                                     int index);
 
 // Image i as floats in [0, 1]: out (rows, cols).
 void fashion_mnist_image(const FashionMnist *data, int i, float *out);

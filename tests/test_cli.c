@@ -9,6 +9,7 @@
 #include <criterion/redirect.h>
 #include "check.h"
 #include "cli.h"
+#include "fashion_mnist.h"
 
 // The options of a typical chapter program, with their defaults.
 static int patch = 4;
@@ -278,6 +279,38 @@ Test(cli, usage_lists_every_option_with_help_and_default) {
     expect_mentions(text, "0.001");        // lr's default
     expect_mentions(text, "figures/ch01"); // out's default
     free(text);
+}
+
+// ---- the options every chapter shares ----------------------------------------
+
+Test(cli, shared_options_parse_data_index_and_out) {
+    const char *data_dir = NULL, *out_dir = "figures/ch01";
+    int index = 0;
+    CliOption shared[] = {fashion_mnist_data_option(&data_dir),
+                          cli_index_option(&index, "which image"), cli_out_option(&out_dir)};
+    const char *args[] = {"prog", "--data", "/d", "--index", "9999", "--out", "/o", NULL};
+    Error err;
+    cr_assert_eq(cli_parse(7, (char **)args, shared, 3, &err), CLI_OK, "%s", err.message);
+    cr_assert_str_eq(data_dir, "/d");
+    cr_assert_eq(index, 9999);
+    cr_assert_str_eq(out_dir, "/o");
+    expect_bad(
+        cli_parse(3, (char **)(const char *[]){"prog", "--index", "-1", NULL}, shared, 3, &err),
+        &err, "--index");
+    expect_mentions(shared[0].help, "FASHION_MNIST_DIR");
+    cr_assert_str_eq(shared[1].help, "which image");
+}
+
+Test(cli, check_or_exit_returns_when_the_check_passed) {
+    cli_check_or_exit(true, "ch01_patches", "patch", 7, NULL);
+}
+
+Test(cli, check_or_exit_exits_2_when_the_check_failed, .exit_code = 2) {
+    Error err;
+    error_set(&err, "patch size 5 does not divide the 28x28 image into whole patches");
+    cr_redirect_stderr();
+    cli_check_or_exit(false, "ch01_patches", "patch", 5, &err);
+    cr_assert_fail("cli_check_or_exit returned after a failed check");
 }
 
 Test(cli, program_name_drops_the_directory) {

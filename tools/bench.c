@@ -120,9 +120,7 @@ static void measure(const Options *o, const Batches *b, double *train, double *i
 int main(int argc, char **argv) {
     Options opt = {.data_dir = NULL, .steps = 40, .warmup = 5, .max_threads = 2};
     CliOption options[] = {
-        {"data", CLI_STRING, &opt.data_dir,
-         "Fashion-MNIST directory (else $FASHION_MNIST_DIR, else " FASHION_MNIST_DEFAULT_DIR ")", 0,
-         0, "DIR"},
+        fashion_mnist_data_option(&opt.data_dir),
         {"steps", CLI_INT, &opt.steps, "timed steps, for training and for inference", 1, 100000,
          NULL},
         {"warmup", CLI_INT, &opt.warmup, "untimed steps before each measurement", 0, 1000, NULL},
