@@ -85,19 +85,6 @@ static float *cut_into_patches(const float *image, int Cin, int H, int W, int P)
 }
 // endregion: narrate-patches
 
-// x as an integer with thousands separators: 72900000000 -> "72,900,000,000".
-static const char *with_commas(double x, char *buf, size_t size) {
-    char digits[32];
-    int n = snprintf(digits, sizeof digits, "%.0f", x);
-    size_t k = 0;
-    for (int i = 0; i < n && k + 2 < size; i++) {
-        if (i > 0 && (n - i) % 3 == 0) buf[k++] = ',';
-        buf[k++] = digits[i];
-    }
-    buf[k] = '\0';
-    return buf;
-}
-
 // region: token-counts
 // Tokens and attention-map entries for one image, pixels as tokens versus patches.
 static void print_token_counts(void) {
@@ -116,8 +103,8 @@ static void print_token_counts(void) {
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         char tokens[32], entries[32];
         printf("  %-22s %12s %20s\n", rows[i].what,
-               with_commas(rows[i].tokens, tokens, sizeof tokens),
-               with_commas(rows[i].tokens * rows[i].tokens, entries, sizeof entries));
+               text_with_commas(rows[i].tokens, tokens, sizeof tokens),
+               text_with_commas(rows[i].tokens * rows[i].tokens, entries, sizeof entries));
     }
     double n = 300.0 * 300 * 3;
     printf(

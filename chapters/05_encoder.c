@@ -73,19 +73,6 @@ static void print_values(const char *label, const float *x, int n) {
     printf("  ...\n");
 }
 
-// x as an integer with thousands separators: 86567656 -> "86,567,656".
-static const char *with_commas(double x, char *buf, size_t size) {
-    char digits[32];
-    int n = snprintf(digits, sizeof digits, "%.0f", x);
-    size_t k = 0;
-    for (int i = 0; i < n && k + 2 < size; i++) {
-        if (i > 0 && (n - i) % 3 == 0) buf[k++] = ',';
-        buf[k++] = digits[i];
-    }
-    buf[k] = '\0';
-    return buf;
-}
-
 // ---- narration -----------------------------------------------------------------
 
 // region: narrate-layernorm
@@ -170,10 +157,10 @@ static void narrate_params(const Encoder *enc) {
     char a[32], b[32], c[32], all[32];
     printf("  %d tensors, %s numbers in one allocation; the head of chapter 06 adds\n"
            "  K*C + K = %s, for %s in all (vit_param_count says %s).\n",
-           enc->params.count, with_commas((double)enc->params.total, a, sizeof a),
-           with_commas((double)head, b, sizeof b),
-           with_commas((double)enc->params.total + head, c, sizeof c),
-           with_commas((double)vit_param_count(cfg), all, sizeof all));
+           enc->params.count, text_with_commas((double)enc->params.total, a, sizeof a),
+           text_with_commas((double)head, b, sizeof b),
+           text_with_commas((double)enc->params.total + head, c, sizeof c),
+           text_with_commas((double)vit_param_count(cfg), all, sizeof all));
     printf("  Their names are torchvision's, so a checkpoint maps one to one:\n");
     for (int i = 0; i < enc->params.count; i++) {
         const TensorEntry *e = &enc->params.entries[i];
@@ -197,7 +184,7 @@ static void print_variants(void) {
         char params[32];
         printf("  %-10s %6d %6d %6d %6d %7d %13s %8.1f\n", vit_variants[i].name, c->num_layers,
                c->hidden_dim, c->mlp_dim, c->num_heads, vit_tokens(c),
-               with_commas((double)vit_param_count(c), params, sizeof params),
+               text_with_commas((double)vit_param_count(c), params, sizeof params),
                vit_forward_flops(c) / 1e9);
     }
 }

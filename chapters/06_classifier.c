@@ -118,19 +118,6 @@ static VitConfig file_config(const char *path, HeadOptions *head, float *mean, f
 
 // ---- narration -------------------------------------------------------------------
 
-// x as an integer with thousands separators: 86567656 -> "86,567,656".
-static const char *with_commas(long long x, char *buf, size_t size) {
-    char digits[32];
-    int n = snprintf(digits, sizeof digits, "%lld", x);
-    size_t k = 0;
-    for (int i = 0; i < n && k + 2 < size; i++) {
-        if (i > 0 && (n - i) % 3 == 0) buf[k++] = ',';
-        buf[k++] = digits[i];
-    }
-    buf[k] = '\0';
-    return buf;
-}
-
 static void narrate_model(const Vit *m) {
     const VitConfig *c = &m->cfg;
     int T = vit_tokens(c), C = c->hidden_dim;
@@ -145,7 +132,7 @@ static void narrate_model(const Vit *m) {
            m->head.mean_pool ? "mean of the patch tokens" : "the class token",
            m->head.pre_logits ? " -> tanh pre-logits layer" : "", C, c->num_classes);
     printf("  parameters  %s, in one allocation (the gradients in another)\n",
-           with_commas((long long)m->params.total, params, sizeof params));
+           text_with_commas((double)m->params.total, params, sizeof params));
 }
 
 static void narrate_training(const Trainer *t, const Options *opt) {

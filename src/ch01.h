@@ -1,5 +1,6 @@
 // ch01.h — everything chapter 01 may use: the foundations (errors, files,
-// random numbers, command line, data, pictures, plots) and patches.
+// random numbers, command line, data, pictures, plots, numbers as text) and
+// patches.
 #ifndef CH01_H
 #define CH01_H
 
@@ -13,5 +14,6 @@
 #include "patch.h"
 #include "plot.h"
 #include "rng.h"
+#include "text.h"
 
 #endif
