@@ -23,8 +23,8 @@ MODULES_03 := $(MODULES_02) attention standardize
 MODULES_04 := $(MODULES_03) mha
 MODULES_05 := $(MODULES_04) layernorm gelu vit_config encoder
 MODULES_06 := $(MODULES_05) linear_backward layernorm_backward gelu_backward attention_backward \
-              mha_backward embed_backward encoder_backward head loss vit adamw safetensors \
-              progress train
+              mha_backward embed_backward encoder_backward head loss safetensors model \
+              checkpoint vit adamw progress train
 
 CHAPTERS   := 01_patches 02_embedding 03_attention 04_multihead 05_encoder 06_classifier
 BINS       := $(CHAPTERS:%=build/ch%)

@@ -6,12 +6,13 @@
 // training images with AdamW (warmup, cosine decay, clipping, label
 // smoothing), reports the test accuracy after every epoch, and draws the
 // learning curves, the confusion matrix and a grid of predictions. It saves
-// and resumes checkpoints in safetensors format that torchvision can load.
+// the model after every epoch, by default to build/models/vit.safetensors
+// where later chapters find it, in safetensors format that torchvision loads.
 //
-//   build/ch06_classifier [--epochs 6] [--batch 128] [--lr 2e-3] [--patch 7] ...
-//   build/ch06_classifier --checkpoint vit.safetensors      train, save after each epoch
-//   build/ch06_classifier --resume vit.safetensors          go on from a saved epoch
-//   build/ch06_classifier --eval-only --checkpoint vit.safetensors
+//   build/ch06_classifier [--epochs 8] [--batch 128] [--lr 2e-3] [--patch 7] ...
+//   build/ch06_classifier --checkpoint run.safetensors      save there instead
+//   build/ch06_classifier --resume run.safetensors          go on from a saved epoch
+//   build/ch06_classifier --eval-only [--checkpoint run.safetensors]
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,8 +81,6 @@ static void check_options(const Options *opt) {
                  opt->patch, SIDE, SIDE);
         refuse(message);
     }
-    if (opt->eval_only && opt->checkpoint == NULL)
-        refuse("--eval-only needs --checkpoint FILE, the model to evaluate");
     if (opt->eval_only && opt->resume != NULL)
         refuse("--eval-only and --resume do not go together: --eval-only --checkpoint FILE");
 }
@@ -100,19 +99,26 @@ static VitConfig flags_config(const Options *opt, HeadOptions *head) {
                        .num_classes = K};
 }
 
-// The model a checkpoint holds, which must take 28x28 gray images to 10 classes.
-static VitConfig file_config(const char *path, HeadOptions *head, float *mean, float *std) {
-    VitConfig cfg;
+// A checkpoint's model must take the test images to Fashion-MNIST's classes.
+static void check_takes_fashion_mnist(const Model *m, const char *path, const FashionMnist *data) {
     Error err;
-    check(checkpoint_read_config(path, &cfg, head, mean, std, &err), &err);
-    if (cfg.image_size != SIDE || cfg.in_channels != 1 || cfg.num_classes != K) {
-        error_set(&err,
-                  "%s: a model for %dx%d images with %d channels and %d classes, not "
-                  "Fashion-MNIST's %dx%d gray images in %d classes",
-                  path, cfg.image_size, cfg.image_size, cfg.in_channels, cfg.num_classes, SIDE,
-                  SIDE, K);
+    check(model_takes(m, data->rows, data->cols, 1, path, &err), &err);
+    if (m->num_classes != K) {
+        error_set(&err, "%s: a model for %d classes, not Fashion-MNIST's %d", path,
+                  m->num_classes, K);
         error_exit(program, &err, 1);
     }
+}
+
+// The shape of the model a checkpoint holds, to resume training it.
+static VitConfig file_config(const char *path, HeadOptions *head, float *mean, float *std) {
+    SafetensorsMeta meta;
+    VitConfig cfg;
+    Error err;
+    check(safetensors_read_meta(path, &meta, &err) &&
+              vit_read_config(&meta, path, &cfg, head, &err) &&
+              checkpoint_normalization(path, mean, std, &err),
+          &err);
     return cfg;
 }
 
@@ -162,7 +168,7 @@ static void narrate_first_loss(Trainer *t) {
     int B = t->o.batch < t->count ? t->o.batch : t->count;
     for (int b = 0; b < B; b++) t->order[b] = b;
     batch_load(t->images, t->labels, t->data, t->order, B, t->o.image_mean, t->o.image_std);
-    float loss = vit_forward(t->model, t->images, t->labels, B, t->o.label_smoothing, false);
+    float loss = model_forward(t->model, t->images, t->labels, B, t->o.label_smoothing, false);
     printf("Before training, the loss on the first %d images is %.4f: the head starts at\n"
            "zero, so every class gets logit 0, probability 1/%d, and the loss is ln %d = 2.3026.\n",
            B, loss, K, K);
@@ -210,7 +216,7 @@ static void script_add(Script *s, const char *fmt, ...) {
 
 // Training loss, and training and test accuracy, after each epoch. (Not the
 // epochs' times: the same run must give the same files.)
-static void figure_curves(const char *dir, const EpochLog *log, int n, const Vit *m) {
+static void figure_curves(const char *dir, const EpochLog *log, int n, const VitConfig *cfg) {
     Error err;
     Plot plot;
     check(plot_begin(&plot, dir, "training_curves",
@@ -225,7 +231,7 @@ static void figure_curves(const char *dir, const EpochLog *log, int n, const Vit
                "final test accuracy %.2f%%\" font ',22'\n"
                "set grid\nset tics font ',16'\nset xlabel 'epoch' font ',18'\n"
                "set xrange [%g:%g]\nset xtics 1\nset key font ',16'\n",
-               m->cfg.hidden_dim, m->cfg.num_layers, m->cfg.patch_size,
+               cfg->hidden_dim, cfg->num_layers, cfg->patch_size,
                100.0 * log[n - 1].test_accuracy, log[0].epoch - 0.5, log[n - 1].epoch + 0.5);
     if (n > 20) script_add(&s, "set xtics auto\n");
     script_add(&s, "set title 'training loss' font ',20'\nset key top right\nset yrange [0:*]\n"
@@ -398,26 +404,25 @@ static void train_epochs(Trainer *t, Results *r, const Options *opt) {
         fflush(stdout);
         r->log[r->logged++] = (EpochLog){.epoch = t->epoch, .train = e, .test_accuracy = accuracy};
         Error err;
-        if (opt->checkpoint != NULL) check(trainer_save(t, opt->checkpoint, &err), &err);
+        check(trainer_save(t, opt->checkpoint, &err), &err);
     }
 }
 // endregion: training-loop
 
 // After training: what it gets wrong, the figures, the predictions file.
-static void report(const Trainer *t, const Results *r, const Options *opt, double accuracy) {
+static void report(const Vit *m, const Results *r, const Options *opt, double accuracy) {
     printf("\n");
     narrate_confusion(r->confusion);
-    if (r->logged > 0) figure_curves(opt->out, r->log, r->logged, t->model);
+    if (r->logged > 0) figure_curves(opt->out, r->log, r->logged, &m->cfg);
     figure_confusion(opt->out, r->confusion, accuracy);
     figure_predictions(opt->out, r->test, r->logits);
     printf("\nFigures written to %s/: %sconfusion_matrix, predictions\n", opt->out,
            r->logged > 0 ? "training_curves, " : "");
-    if (opt->checkpoint != NULL) {
-        char state[1024];
-        trainer_state_path(state, sizeof state, opt->checkpoint);
-        printf("Checkpoint: %s (torchvision's names; optimizer state in %s)\n", opt->checkpoint,
-               state);
-    }
+    char state[1024];
+    trainer_state_path(state, sizeof state, opt->checkpoint);
+    printf("The model is saved in %s (torchvision's names; the optimizer's state\n"
+           "for --resume in %s).\n",
+           opt->checkpoint, state);
     if (opt->predictions != NULL) {
         write_predictions(opt->predictions, r->test, r->logits);
         printf("Predictions for every test image: %s\n", opt->predictions);
@@ -453,10 +458,11 @@ static void run_training(const Options *opt, const FashionMnist *train, const Fa
         opt->train_limit > 0 && opt->train_limit < train->count ? opt->train_limit : train->count;
     TrainOptions to = train_options(opt, mean, std);
     Trainer t;
-    trainer_build(&t, &m, train, count, &to);
+    Error err;
+    check(trainer_build(&t, &m.model, train, count, &to, &err), &err);
+    check(model_takes(&m.model, test->rows, test->cols, 1, "the test images", &err), &err);
     narrate_model(&m);
     narrate_training(&t, opt);
-    Error err;
     if (opt->resume != NULL) {
         check(trainer_resume(&t, opt->resume, &err), &err);
         printf("Resumed from %s after epoch %d (step %ld); the shape came from its metadata.\n",
@@ -473,11 +479,12 @@ static void run_training(const Options *opt, const FashionMnist *train, const Fa
     train_epochs(&t, &r, opt);
     double accuracy = r.logged > 0
                           ? r.log[r.logged - 1].test_accuracy
-                          : evaluate(&m, test, test->count, mean, std, r.confusion, r.logits);
+                          : evaluate(&m.model, test, test->count, mean, std, r.confusion,
+                                     r.logits);
     double minutes = (progress_now() - start) / 60.0;
     if (r.logged > 0)
         printf("%d epochs in %.1f minutes, evaluation included.\n", r.logged, minutes);
-    report(&t, &r, opt, accuracy);
+    report(&m, &r, opt, accuracy);
     printf("\nfinal test accuracy: %.4f\n", accuracy);
     free(r.confusion);
     free(r.logits);
@@ -486,26 +493,28 @@ static void run_training(const Options *opt, const FashionMnist *train, const Fa
     vit_free(&m);
 }
 
-// --eval-only --checkpoint FILE: the test accuracy, and nothing else.
+// --eval-only [--checkpoint FILE]: the test accuracy, and nothing else.
 static void run_eval_only(const Options *opt, const FashionMnist *test) {
-    HeadOptions head;
+    checkpoint_require(program, opt->checkpoint, "build/ch06_classifier");
+    const ModelKind *kinds[] = {&vit_kind};
+    Model *m;
     float mean, std;
-    VitConfig cfg = file_config(opt->checkpoint, &head, &mean, &std);
-    Vit m;
-    vit_build(&m, &cfg, &head, 0.0f, opt->batch);
     Error err;
-    check(checkpoint_load(opt->checkpoint, &m, &err), &err);
+    check(checkpoint_open(opt->checkpoint, kinds, 1, opt->batch, 0.0f, &m, &mean, &std, &err),
+          &err);
+    check_takes_fashion_mnist(m, opt->checkpoint, test);
     float *logits = opt->predictions ? xmalloc(sizeof(float) * test->count * K) : NULL;
-    double accuracy = evaluate(&m, test, test->count, mean, std, NULL, logits);
+    double accuracy = evaluate(m, test, test->count, mean, std, NULL, logits);
     if (logits != NULL) write_predictions(opt->predictions, test, logits);
     printf("test accuracy: %.4f\n", accuracy);
     free(logits);
-    vit_free(&m);
+    m->kind->close(m);
 }
 
 // The defaults, then the command line; refuses bad flags with one line, exit 2.
 static void parse_options(int argc, char **argv, Options *opt) {
     *opt = (Options){.out = "figures/ch06",
+                     .checkpoint = VIT_MODEL_PATH,
                      .pool = "cls",
                      .epochs = 8,
                      .batch = 128,
@@ -579,7 +588,7 @@ int main(int argc, char **argv) {
         run_eval_only(&opt, &test);
     } else {
         check(fashion_mnist_load(&train, dir, FASHION_MNIST_TRAIN, &err), &err);
-        check(make_dirs(opt.out, &err), &err);
+        check(make_dirs(opt.out, &err) && make_parent_dirs(opt.checkpoint, &err), &err);
         printf("Chapter 06: training a ViT on Fashion-MNIST\n\n");
         run_training(&opt, &train, &test);
         fashion_mnist_free(&train);

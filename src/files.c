@@ -59,6 +59,17 @@ bool make_dirs(const char *path, Error *err) {
     return true;
 }
 
+bool make_parent_dirs(const char *path, Error *err) {
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL || slash == path) return true; // the current directory, or /
+    char parent[1024];
+    size_t n = (size_t)(slash - path);
+    if (n >= sizeof parent) return error_set(err, "%s: path too long", path);
+    memcpy(parent, path, n);
+    parent[n] = '\0';
+    return make_dirs(parent, err);
+}
+
 bool path_join(char *out, size_t out_size, const char *dir, const char *name, Error *err) {
     int n = snprintf(out, out_size, "%s/%s", dir, name);
     if (n < 0 || (size_t)n >= out_size) return error_set(err, "%s/%s: path too long", dir, name);

@@ -22,6 +22,8 @@ void atomic_abort(AtomicFile *af);
 
 // Creates a directory and its parents, like `mkdir -p`.
 bool make_dirs(const char *path, Error *err);
+// Creates the directory a file path lies in ("a/b" for "a/b/c.txt"), and its parents.
+bool make_parent_dirs(const char *path, Error *err);
 
 // "dir/name" into out (size out_size); refuses a path that does not fit.
 bool path_join(char *out, size_t out_size, const char *dir, const char *name, Error *err);

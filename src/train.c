@@ -1,6 +1,5 @@
-// train.c — the training loop (batches, shuffling, the step), evaluation, and
-// checkpoints: the model under torchvision's names with its configuration in
-// the safetensors metadata, and the optimizer's state in a second file.
+// train.c — the training loop (batches, shuffling, the step) and evaluation
+// for any Model, and the optimizer's state beside a checkpoint for resuming.
 #include "train.h"
 
 #include <assert.h>
@@ -11,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "checkpoint.h"
 #include "safetensors.h"
 
 void train_set_threads(int n) {
@@ -55,12 +55,12 @@ void batch_augment(float *images, float *scratch, int B, int H, int W, int shift
 }
 // endregion: augment
 
-void trainer_build(Trainer *t, Vit *model, const FashionMnist *train, int count,
-                   const TrainOptions *o) {
-    assert(count > 0 && count <= train->count && o->batch == model->B && o->epochs > 0);
-    assert(model->cfg.in_channels == 1 && model->cfg.image_size == train->rows);
+bool trainer_build(Trainer *t, Model *model, const FashionMnist *train, int count,
+                   const TrainOptions *o, Error *err) {
+    assert(count > 0 && count <= train->count && o->batch <= model->B && o->epochs > 0);
+    if (!model_takes(model, train->rows, train->cols, 1, "the training images", err)) return false;
     *t = (Trainer){.model = model, .o = *o, .data = train, .count = count};
-    adamw_build(&t->opt, &model->params, o->weight_decay);
+    adamw_build(&t->opt, model->params, o->weight_decay);
     t->steps_per_epoch = (count + o->batch - 1) / o->batch;
     t->total_steps = t->steps_per_epoch * o->epochs;
     t->warmup_steps = (long)(o->warmup * (float)t->steps_per_epoch + 0.5f);
@@ -69,6 +69,7 @@ void trainer_build(Trainer *t, Vit *model, const FashionMnist *train, int count,
     t->images = xmalloc(sizeof(float) * o->batch * train->rows * train->cols);
     t->labels = xmalloc(sizeof(int) * o->batch);
     t->scratch = xmalloc(sizeof(float) * train->rows * train->cols);
+    return true;
 }
 
 void trainer_free(Trainer *t) {
@@ -82,13 +83,13 @@ void trainer_free(Trainer *t) {
 
 // region: step
 float trainer_step(Trainer *t, int B) {
-    Vit *m = t->model;
+    Model *m = t->model;
     const TrainOptions *o = &t->o;
-    float loss = vit_forward(m, t->images, t->labels, B, o->label_smoothing, true);
-    vit_backward(m, t->images, t->labels, B, o->label_smoothing); // into m->grads
-    t->grad_norm = clip_grad_norm(m->grads.memory, m->grads.total, o->clip);
+    float loss = model_forward(m, t->images, t->labels, B, o->label_smoothing, true);
+    model_backward(m, t->labels, B, o->label_smoothing); // into m->grads
+    t->grad_norm = clip_grad_norm(m->grads->memory, m->grads->total, o->clip);
     t->lr = lr_schedule(t->opt.step, t->warmup_steps, t->total_steps, o->lr);
-    adamw_step(&t->opt, m->params.memory, m->grads.memory, t->lr);
+    adamw_step(&t->opt, m->params->memory, m->grads->memory, t->lr);
     return loss;
 }
 // endregion: step
@@ -115,7 +116,7 @@ static uint64_t epoch_seed(int seed, int epoch) {
 // region: epoch
 EpochResult trainer_epoch(Trainer *t, Progress *progress) {
     const TrainOptions *o = &t->o;
-    int K = t->model->cfg.num_classes;
+    int K = t->model->num_classes;
     Rng rng;
     rng_seed(&rng, epoch_seed(o->seed, t->epoch));
     rng_permutation(&rng, t->order, t->count);
@@ -129,7 +130,7 @@ EpochResult trainer_epoch(Trainer *t, Progress *progress) {
             batch_augment(t->images, t->scratch, B, t->data->rows, t->data->cols, 2,
                           -o->image_mean / o->image_std, &rng);
         loss_sum += (double)trainer_step(t, B) * B;
-        correct += count_correct(t->model->ha.logits, t->labels, B, K);
+        correct += count_correct(t->model->logits, t->labels, B, K);
         if (progress != NULL) {
             char extra[32];
             snprintf(extra, sizeof extra, "loss %.3f", loss_sum / (first + B));
@@ -146,10 +147,11 @@ EpochResult trainer_epoch(Trainer *t, Progress *progress) {
 // endregion: epoch
 
 // region: evaluate
-double evaluate(Vit *model, const FashionMnist *data, int count, float mean, float std,
+double evaluate(Model *model, const FashionMnist *data, int count, float mean, float std,
                 int *confusion, float *logits) {
-    int K = model->cfg.num_classes, maxB = model->B;
+    int K = model->num_classes, maxB = model->B;
     assert(count > 0 && count <= data->count);
+    assert(model_takes(model, data->rows, data->cols, 1, "data", NULL));
     float *images = xmalloc(sizeof(float) * maxB * data->rows * data->cols); // (B,1,H,W)
     int *labels = xmalloc(sizeof(int) * maxB), *indices = xmalloc(sizeof(int) * maxB);
     if (confusion != NULL) memset(confusion, 0, sizeof(int) * K * K);
@@ -158,9 +160,9 @@ double evaluate(Vit *model, const FashionMnist *data, int count, float mean, flo
         int B = count - first < maxB ? count - first : maxB;
         for (int b = 0; b < B; b++) indices[b] = first + b;
         batch_load(images, labels, data, indices, B, mean, std);
-        vit_forward(model, images, NULL, B, 0.0f, false);
+        model_forward(model, images, NULL, B, 0.0f, false);
         for (int b = 0; b < B; b++) {
-            const float *row = model->ha.logits + (size_t)b * K; // (K)
+            const float *row = model->logits + (size_t)b * K; // (K)
             int predicted = argmax(row, K);
             correct += predicted == labels[b];
             if (confusion != NULL) confusion[labels[b] * K + predicted]++;
@@ -173,142 +175,6 @@ double evaluate(Vit *model, const FashionMnist *data, int count, float mean, flo
     return (double)correct / count;
 }
 // endregion: evaluate
-
-// ---- checkpoints ---------------------------------------------------------------
-
-// region: checkpoint-meta
-// The configuration under torchvision's constructor names, as strings.
-static void checkpoint_meta(SafetensorsMeta *meta, const Vit *m, float mean, float std) {
-    const VitConfig *c = &m->cfg;
-    const struct {
-        const char *key;
-        int value;
-    } ints[] = {{"image_size", c->image_size},   {"patch_size", c->patch_size},
-                {"in_channels", c->in_channels}, {"hidden_dim", c->hidden_dim},
-                {"mlp_dim", c->mlp_dim},         {"num_layers", c->num_layers},
-                {"num_heads", c->num_heads},     {"num_classes", c->num_classes}};
-    char text[64];
-    *meta = (SafetensorsMeta){0};
-    safetensors_meta_set(meta, "format", "pt");
-    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
-        snprintf(text, sizeof text, "%d", ints[i].value);
-        safetensors_meta_set(meta, ints[i].key, text);
-    }
-    snprintf(text, sizeof text, "%.7g", mean);
-    safetensors_meta_set(meta, "image_mean", text);
-    snprintf(text, sizeof text, "%.7g", std);
-    safetensors_meta_set(meta, "image_std", text);
-    // torchvision's representation_size: the width of the pre-logits layer, here C
-    if (m->head.pre_logits) {
-        snprintf(text, sizeof text, "%d", c->hidden_dim);
-        safetensors_meta_set(meta, "representation_size", text);
-    }
-    safetensors_meta_set(meta, "pool", m->head.mean_pool ? "mean" : "cls");
-}
-// endregion: checkpoint-meta
-
-// A metadata value that must be a whole decimal number in [lo, hi].
-static bool meta_long(const SafetensorsMeta *meta, const char *key, long long lo, long long hi,
-                      long long *out, const char *path, Error *err) {
-    const char *text = safetensors_meta_get(meta, key);
-    if (text == NULL) return error_set(err, "%s: no \"%s\" in the metadata", path, key);
-    errno = 0;
-    char *end;
-    long long x = strtoll(text, &end, 10);
-    if (end == text || *end != '\0' || errno != 0 || x < lo || x > hi)
-        return error_set(err,
-                         "%s: metadata \"%s\" is \"%s\", expected a whole number in %lld..%lld",
-                         path, key, text, lo, hi);
-    *out = x;
-    return true;
-}
-
-static bool meta_float(const SafetensorsMeta *meta, const char *key, float *out, const char *path,
-                       Error *err) {
-    const char *text = safetensors_meta_get(meta, key);
-    if (text == NULL) return error_set(err, "%s: no \"%s\" in the metadata", path, key);
-    errno = 0;
-    char *end;
-    double x = strtod(text, &end);
-    if (end == text || *end != '\0' || errno != 0 || !(x > -1e6 && x < 1e6))
-        return error_set(err, "%s: metadata \"%s\" is \"%s\", expected a number", path, key, text);
-    *out = (float)x;
-    return true;
-}
-
-// The head's options: "pool" (cls when absent, as torchvision) and
-// "representation_size" (absent: no pre-logits layer; else it must be C).
-static bool meta_head(const SafetensorsMeta *meta, int C, HeadOptions *head, const char *path,
-                      Error *err) {
-    const char *pool = safetensors_meta_get(meta, "pool");
-    if (pool != NULL && strcmp(pool, "cls") != 0 && strcmp(pool, "mean") != 0)
-        return error_set(err, "%s: metadata \"pool\" is \"%s\", expected cls or mean", path, pool);
-    *head = (HeadOptions){.mean_pool = pool != NULL && strcmp(pool, "mean") == 0};
-    if (safetensors_meta_get(meta, "representation_size") == NULL) return true;
-    long long size;
-    if (!meta_long(meta, "representation_size", C, C, &size, path, err)) return false;
-    head->pre_logits = true;
-    return true;
-}
-
-// region: checkpoint-config
-bool checkpoint_read_config(const char *path, VitConfig *cfg, HeadOptions *head, float *mean,
-                            float *std, Error *err) {
-    SafetensorsMeta meta;
-    if (!safetensors_read_meta(path, &meta, err)) return false;
-    const char *keys[] = {"image_size", "patch_size", "in_channels", "hidden_dim",
-                          "mlp_dim",    "num_layers", "num_heads",   "num_classes"};
-    int *fields[] = {&cfg->image_size, &cfg->patch_size, &cfg->in_channels, &cfg->hidden_dim,
-                     &cfg->mlp_dim,    &cfg->num_layers, &cfg->num_heads,   &cfg->num_classes};
-    for (int i = 0; i < 8; i++) {
-        long long x;
-        if (!meta_long(&meta, keys[i], 1, 65536, &x, path, err)) return false;
-        *fields[i] = (int)x;
-    }
-    Error why;
-    if (!vit_config_check(cfg, &why))
-        return error_set(err, "%s: the metadata describes no ViT: %s", path, why.message);
-    if (!meta_float(&meta, "image_mean", mean, path, err) ||
-        !meta_float(&meta, "image_std", std, path, err))
-        return false;
-    if (!(*std > 0.0f))
-        return error_set(err, "%s: metadata \"image_std\" must be positive, got %g", path, *std);
-    return meta_head(&meta, cfg->hidden_dim, head, path, err);
-}
-// endregion: checkpoint-config
-
-bool checkpoint_save(const char *path, const Vit *model, float mean, float std, Error *err) {
-    SafetensorsMeta meta;
-    checkpoint_meta(&meta, model, mean, std);
-    return safetensors_write(path, &model->params, &meta, err); // torchvision's names and shapes
-}
-
-// Whether the file's configuration is the model's.
-static bool same_shape(const char *path, const Vit *model, Error *err) {
-    VitConfig c;
-    HeadOptions head;
-    float mean, std;
-    if (!checkpoint_read_config(path, &c, &head, &mean, &std, err)) return false;
-    const VitConfig *m = &model->cfg;
-    bool same = c.image_size == m->image_size && c.patch_size == m->patch_size &&
-                c.in_channels == m->in_channels && c.hidden_dim == m->hidden_dim &&
-                c.mlp_dim == m->mlp_dim && c.num_layers == m->num_layers &&
-                c.num_heads == m->num_heads && c.num_classes == m->num_classes &&
-                head.mean_pool == model->head.mean_pool &&
-                head.pre_logits == model->head.pre_logits;
-    if (!same)
-        return error_set(err,
-                         "%s: holds a ViT of width %d, %d layers, %d heads, MLP %d, patch %d, "
-                         "%s pooling%s, not the model asked for",
-                         path, c.hidden_dim, c.num_layers, c.num_heads, c.mlp_dim, c.patch_size,
-                         head.mean_pool ? "mean" : "class-token",
-                         head.pre_logits ? ", pre-logits" : "");
-    return true;
-}
-
-bool checkpoint_load(const char *path, Vit *model, Error *err) {
-    return same_shape(path, model, err) && safetensors_read(path, &model->params, err);
-}
 
 // ---- the optimizer's state, for resuming -----------------------------------------
 
@@ -348,8 +214,8 @@ bool trainer_save(const Trainer *t, const char *path, Error *err) {
     meta_set_u64(&meta, "seed", (uint64_t)t->o.seed);
     meta_set_u64(&meta, "batch", (uint64_t)t->o.batch);
     meta_set_u64(&meta, "train_count", (uint64_t)t->count);
-    meta_set_u64(&meta, "dropout_rng_state", t->model->dropout_rng.state);
-    meta_set_u64(&meta, "dropout_rng_stream", t->model->dropout_rng.stream);
+    meta_set_u64(&meta, "dropout_rng_state", t->model->dropout_rng->state);
+    meta_set_u64(&meta, "dropout_rng_stream", t->model->dropout_rng->stream);
     char state[1024];
     trainer_state_path(state, sizeof state, path);
     float *slots[2];
@@ -413,7 +279,7 @@ bool trainer_resume(Trainer *t, const char *path, Error *err) {
     Tensors view = optimizer_view(&t->opt, slots);
     bool ok = safetensors_read(state, &view, err);
     free(view.entries);
-    t->model->dropout_rng = dropout;
+    *t->model->dropout_rng = dropout;
     return ok;
 }
 // endregion: trainer-resume

@@ -1,9 +1,8 @@
-// train.h — training and evaluating the ViT of vit.h on Fashion-MNIST:
+// train.h — training and evaluating any Model (model.h) on Fashion-MNIST:
 // normalised mini-batches, a new random order of the images every epoch, one
 // step = forward, backward, clipping, the scheduled learning rate and an AdamW
-// update; accuracy and the confusion matrix on a test set; and checkpoints:
-// the model in safetensors with torchvision's names and its configuration in
-// the metadata, and beside it the optimizer's state for resuming.
+// update; accuracy and the confusion matrix on a test set; and, beside a
+// checkpoint (checkpoint.h), the optimizer's state for resuming.
 //
 // Everything a step needs (batch, model activations, gradients, optimizer
 // state) is allocated once by trainer_build; a step allocates nothing.
@@ -14,8 +13,9 @@
 #include "adamw.h"
 #include "error.h"
 #include "fashion_mnist.h"
+#include "model.h"
 #include "progress.h"
-#include "vit.h"
+#include "rng.h"
 
 // Fashion-MNIST's training-set pixel mean and standard deviation (of pixel/255).
 #define FASHION_MNIST_MEAN 0.2860f
@@ -36,7 +36,7 @@ typedef struct {
 } TrainOptions;
 
 typedef struct {
-    Vit *model;
+    Model *model;
     AdamW opt;
     TrainOptions o;
     const FashionMnist *data;
@@ -45,7 +45,7 @@ typedef struct {
     long warmup_steps, total_steps;
     int epoch;           // epochs completed
     int *order;          // (count) this epoch's order of the images
-    float *images;       // (B,Cin,H,W) the batch, normalised
+    float *images;       // (B,1,H,W) the batch, normalised
     float *scratch;      // (H,W) for augmenting
     int *labels;         // (B)
     float lr, grad_norm; // of the last step (the norm before clipping)
@@ -76,10 +76,10 @@ void batch_augment(float *images, float *scratch, int B, int H, int W, int shift
                    Rng *rng);
 
 // A trainer for model on the first count images of train (count <= train->count;
-// model->B is the batch size). The model's weights are the caller's (vit_init
-// or a checkpoint).
-void trainer_build(Trainer *t, Vit *model, const FashionMnist *train, int count,
-                   const TrainOptions *o);
+// o->batch <= model->B). The model's weights are the caller's (its init, or a
+// checkpoint). Refuses (err) images the model does not take.
+bool trainer_build(Trainer *t, Model *model, const FashionMnist *train, int count,
+                   const TrainOptions *o, Error *err);
 void trainer_free(Trainer *t);
 // One step on the B images and labels in t->images, t->labels; returns the loss.
 float trainer_step(Trainer *t, int B);
@@ -87,25 +87,18 @@ float trainer_step(Trainer *t, int B);
 // be NULL) is advanced by each batch's images.
 EpochResult trainer_epoch(Trainer *t, Progress *progress);
 
-// Accuracy of model on the first count images of data, in batches of model->B.
-// Also fills, when not NULL, confusion (K,K) (row = true class, column =
-// predicted) and logits (count,K).
-double evaluate(Vit *model, const FashionMnist *data, int count, float mean, float std,
+// Accuracy of model on the first count images of data (images it takes: see
+// model_takes), in batches of model->B. Also fills, when not NULL, confusion
+// (K,K) (row = true class, column = predicted) and logits (count,K).
+double evaluate(Model *model, const FashionMnist *data, int count, float mean, float std,
                 int *confusion, float *logits);
 
-// ---- checkpoints -------------------------------------------------------------
-
-// The model's shape, head and input normalisation, from a checkpoint's metadata.
-bool checkpoint_read_config(const char *path, VitConfig *cfg, HeadOptions *head, float *mean,
-                            float *std, Error *err);
-// The model alone, loadable by torchvision: path, atomically.
-bool checkpoint_save(const char *path, const Vit *model, float mean, float std, Error *err);
-// The weights of path into model (built with checkpoint_read_config's shape).
-bool checkpoint_load(const char *path, Vit *model, Error *err);
+// ---- resuming ------------------------------------------------------------------
 
 // The optimizer's file beside a checkpoint: "run.safetensors" -> "run.opt.safetensors".
 void trainer_state_path(char *out, size_t size, const char *checkpoint);
-// The model at path and the optimizer, the epoch and the random state beside it.
+// The model at path (checkpoint_save) and the optimizer, the epoch and the
+// random state beside it.
 bool trainer_save(const Trainer *t, const char *path, Error *err);
 // Continues where trainer_save left off: model, optimizer, epoch, dropout state.
 bool trainer_resume(Trainer *t, const char *path, Error *err);

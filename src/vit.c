@@ -8,8 +8,10 @@
 #include <assert.h>
 #include <math.h>
 #include <omp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "checkpoint.h"
 #include "error.h"
 #include "loss.h"
 
@@ -77,6 +79,16 @@ void vit_build(Vit *m, const VitConfig *cfg, const HeadOptions *head, float drop
     m->slices = omp_get_max_threads();
     m->slice = xcalloc(m->slices, sizeof(VitSlice));
     for (int s = 0; s < m->slices; s++) slice_build(&m->slice[s], m, s);
+    // what the trainer sees
+    m->model = (Model){.kind = &vit_kind,
+                       .image_size = cfg->image_size,
+                       .in_channels = cfg->in_channels,
+                       .num_classes = K,
+                       .B = B,
+                       .params = &m->params,
+                       .grads = &m->grads,
+                       .logits = m->ha.logits,
+                       .dropout_rng = &m->dropout_rng};
 }
 // endregion: vit-build
 
@@ -236,9 +248,7 @@ static void slice_backward(Vit *m, VitSlice *v, int b0, int B) {
 }
 
 // region: vit-backward
-void vit_backward(Vit *m, const float *images, const int *labels, int B, float smoothing) {
-    // labels (B) as given to vit_forward; images are not needed again (acts hold the patches)
-    (void)images;
+void vit_backward(Vit *m, const int *labels, int B, float smoothing) {
     assert(B > 0 && B <= m->B);
     int K = m->cfg.num_classes;
     // 4. the loss: dlogits (B,K)
@@ -260,3 +270,94 @@ void vit_backward(Vit *m, const float *images, const int *labels, int B, float s
     }
 }
 // endregion: vit-backward
+
+// ---- the ViT as a Model ------------------------------------------------------------
+
+// region: vit-kind
+static float kind_forward(Model *m, const float *images, const int *labels, int B, float smoothing,
+                          bool training) {
+    return vit_forward(vit_of(m), images, labels, B, smoothing, training);
+}
+
+static void kind_backward(Model *m, const int *labels, int B, float smoothing) {
+    vit_backward(vit_of(m), labels, B, smoothing);
+}
+
+// torchvision's constructor arguments, and "pool" for the head's input.
+static void kind_describe(const Model *model, SafetensorsMeta *meta) {
+    const Vit *m = (const Vit *)model;
+    config_to_meta(meta, &m->cfg, vit_config_fields, vit_config_field_count);
+    if (m->head.pre_logits) { // torchvision's representation_size: the pre-logits width, here C
+        char text[16];
+        snprintf(text, sizeof text, "%d", m->cfg.hidden_dim);
+        safetensors_meta_set(meta, "representation_size", text);
+    }
+    safetensors_meta_set(meta, "pool", m->head.mean_pool ? "mean" : "cls");
+}
+
+static bool kind_fits(const Model *model, const SafetensorsMeta *meta, const char *path,
+                      Error *err) {
+    const Vit *m = (const Vit *)model;
+    VitConfig c;
+    HeadOptions head;
+    if (!vit_read_config(meta, path, &c, &head, err)) return false;
+    if (memcmp(&c, &m->cfg, sizeof c) == 0 && head.mean_pool == m->head.mean_pool &&
+        head.pre_logits == m->head.pre_logits)
+        return true;
+    return error_set(err,
+                     "%s: holds a ViT of width %d, %d layers, %d heads, MLP %d, patch %d, "
+                     "%s pooling%s, not the model asked for",
+                     path, c.hidden_dim, c.num_layers, c.num_heads, c.mlp_dim, c.patch_size,
+                     head.mean_pool ? "mean" : "class-token", head.pre_logits ? ", pre-logits" : "");
+}
+
+static Model *kind_open(const SafetensorsMeta *meta, const char *path, int B, float dropout,
+                        Error *err) {
+    VitConfig cfg;
+    HeadOptions head;
+    if (!vit_read_config(meta, path, &cfg, &head, err)) return NULL;
+    Vit *m = xmalloc(sizeof *m);
+    vit_build(m, &cfg, &head, dropout, B);
+    return &m->model;
+}
+
+static void kind_close(Model *model) {
+    Vit *m = vit_of(model);
+    vit_free(m);
+    free(m);
+}
+
+const ModelKind vit_kind = {.name = "vit",
+                            .forward = kind_forward,
+                            .backward = kind_backward,
+                            .describe = kind_describe,
+                            .fits = kind_fits,
+                            .open = kind_open,
+                            .close = kind_close};
+// endregion: vit-kind
+
+Vit *vit_of(Model *m) {
+    assert(m->kind == &vit_kind);
+    return (Vit *)m; // the Model is the Vit's first member
+}
+
+// region: vit-read-config
+bool vit_read_config(const SafetensorsMeta *meta, const char *path, VitConfig *cfg,
+                     HeadOptions *head, Error *err) {
+    if (!config_from_meta(cfg, vit_config_fields, vit_config_field_count, meta, path, err))
+        return false;
+    Error why;
+    if (!vit_config_check(cfg, &why))
+        return error_set(err, "%s: the metadata describes no ViT: %s", path, why.message);
+    const char *pool = safetensors_meta_get(meta, "pool");
+    if (pool != NULL && strcmp(pool, "cls") != 0 && strcmp(pool, "mean") != 0)
+        return error_set(err, "%s: metadata \"pool\" is \"%s\", expected cls or mean", path, pool);
+    *head = (HeadOptions){.mean_pool = pool != NULL && strcmp(pool, "mean") == 0};
+    if (safetensors_meta_get(meta, "representation_size") == NULL) return true;
+    long long size;
+    if (!meta_long(meta, "representation_size", cfg->hidden_dim, cfg->hidden_dim, &size, path, err))
+        return false;
+    head->pre_logits = true;
+    return true;
+}
+// endregion: vit-read-config

@@ -2,13 +2,17 @@
 // everything training needs allocated once: parameters, their gradients (the
 // same layout), activations and their gradients. Parameters are named as in
 // torchvision's VisionTransformer, so the list doubles as the checkpoint's.
+// A Vit is a Model (model.h): the trainer, evaluation and checkpoints see it
+// through its first member.
 #ifndef VIT_H
 #define VIT_H
 
 #include "backward.h"
 #include "encoder.h"
 #include "head.h"
+#include "model.h"
 #include "rng.h"
+#include "safetensors.h"
 
 // One thread's share of a batch. vit_forward and vit_backward cut the batch into
 // one slice of images per thread, and each thread runs the whole model on its
@@ -26,6 +30,7 @@ typedef struct {
 } VitSlice;
 
 typedef struct {
+    Model model;    // first: what the trainer sees; its pointers point at the fields below
     VitConfig cfg;
     HeadOptions head;
     float dropout;  // on the embedded tokens and before the head, while training; 0 = none
@@ -45,6 +50,9 @@ typedef struct {
     VitSlice *slice;     // (slices)
 } Vit;
 
+// The ViT as a Model: what its checkpoints' "model" entry names.
+extern const ModelKind vit_kind;
+
 void vit_build(Vit *m, const VitConfig *cfg, const HeadOptions *head, float dropout, int B);
 void vit_free(Vit *m);
 // The paper's initialisation (encoder_init's recipe) with a zero head.
@@ -55,7 +63,16 @@ void vit_init(Vit *m, Rng *rng);
 // training turns dropout on. Logits are in m->ha.logits (B,K).
 float vit_forward(Vit *m, const float *images, const int *labels, int B, float smoothing,
                   bool training);
-// Gradients of that loss into m->grads (zeroed first).
-void vit_backward(Vit *m, const float *images, const int *labels, int B, float smoothing);
+// Gradients of that loss into m->grads (zeroed first). labels (B) as given to
+// vit_forward; the images are not needed again (the activations hold the patches).
+void vit_backward(Vit *m, const int *labels, int B, float smoothing);
+
+// The shape and head a checkpoint's metadata describes (read from path):
+// VitConfig's fields, "pool" (cls when absent, as torchvision) and
+// "representation_size" (absent: no pre-logits layer; else it must be C).
+bool vit_read_config(const SafetensorsMeta *meta, const char *path, VitConfig *cfg,
+                     HeadOptions *head, Error *err);
+// The Vit whose Model m is.
+Vit *vit_of(Model *m);
 
 #endif

@@ -25,20 +25,43 @@ const int vit_variant_count = sizeof vit_variants / sizeof vit_variants[0];
 // endregion: variants
 // clang-format on
 
+// clang-format off
+// region: config-fields
+const ConfigField vit_config_fields[] = {
+    // name           what               where                               min     max
+    {"image_size",  "image size",      offsetof(VitConfig, image_size),  1,   1024},
+    {"patch_size",  "patch size",      offsetof(VitConfig, patch_size),  1,   1024},
+    {"in_channels", "input channels",  offsetof(VitConfig, in_channels), 1,     16},
+    {"hidden_dim",  "width",           offsetof(VitConfig, hidden_dim),  1,   8192},
+    {"mlp_dim",     "MLP width",       offsetof(VitConfig, mlp_dim),     1,  32768},
+    {"num_layers",  "number of layers", offsetof(VitConfig, num_layers), 1,    128},
+    {"num_heads",   "number of heads", offsetof(VitConfig, num_heads),   1,    256},
+    {"num_classes", "number of classes (0: no head)", offsetof(VitConfig, num_classes), 0, 100000},
+};
+const int vit_config_field_count = sizeof vit_config_fields / sizeof vit_config_fields[0];
+// endregion: config-fields
+// clang-format on
+
+int config_get(const void *cfg, const ConfigField *f) {
+    return *(const int *)((const char *)cfg + f->offset);
+}
+
+void config_set(void *cfg, const ConfigField *f, int value) {
+    *(int *)((char *)cfg + f->offset) = value;
+}
+
+bool config_in_range(const void *cfg, const ConfigField *fields, int count, Error *err) {
+    for (int i = 0; i < count; i++) {
+        int value = config_get(cfg, &fields[i]);
+        if (value < fields[i].min || value > fields[i].max)
+            return error_set(err, "%s must be in %d..%d, got %d", fields[i].what, fields[i].min,
+                             fields[i].max, value);
+    }
+    return true;
+}
+
 bool vit_config_check(const VitConfig *cfg, Error *err) {
-    struct {
-        const char *what;
-        int value;
-    } sizes[] = {{"image size", cfg->image_size},      {"patch size", cfg->patch_size},
-                 {"input channels", cfg->in_channels}, {"width", cfg->hidden_dim},
-                 {"MLP width", cfg->mlp_dim},          {"number of layers", cfg->num_layers},
-                 {"number of heads", cfg->num_heads}};
-    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
-        if (sizes[i].value <= 0)
-            return error_set(err, "%s must be positive, got %d", sizes[i].what, sizes[i].value);
-    if (cfg->num_classes < 0)
-        return error_set(err, "number of classes must be 0 (no head) or more, got %d",
-                         cfg->num_classes);
+    if (!config_in_range(cfg, vit_config_fields, vit_config_field_count, err)) return false;
     if (cfg->hidden_dim % cfg->num_heads != 0)
         return error_set(err, "width %d is not divisible by %d heads", cfg->hidden_dim,
                          cfg->num_heads);

@@ -4,6 +4,7 @@
 #define VIT_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include "error.h"
 
 typedef struct {
@@ -17,6 +18,28 @@ typedef struct {
     int num_classes;   // K (0: no head)
 } VitConfig;
 
+// One int field of a configuration struct: its name (torchvision's
+// constructor argument, also its key in a checkpoint's metadata), where it
+// lies in the struct, and the values it may take. A model's table of these is
+// the one list of its configuration: the check, the metadata writer and the
+// metadata reader all walk it.
+typedef struct {
+    const char *name;   // "hidden_dim"
+    const char *what;   // "width", for messages
+    size_t offset;      // offsetof(the struct, the field)
+    int min, max;       // accepted range, inclusive
+} ConfigField;
+
+// The fields of VitConfig.
+extern const ConfigField vit_config_fields[];
+extern const int vit_config_field_count;
+
+// The field's value in cfg (the struct the table describes).
+int config_get(const void *cfg, const ConfigField *f);
+void config_set(void *cfg, const ConfigField *f, int value);
+// Whether every field of cfg lies in its range (err names the first that does not).
+bool config_in_range(const void *cfg, const ConfigField *fields, int count, Error *err);
+
 typedef struct {
     const char *name;  // "ViT-B/16"
     VitConfig config;
@@ -26,7 +49,8 @@ typedef struct {
 extern const VitVariant vit_variants[];
 extern const int vit_variant_count;
 
-// Checks the sizes fit together (C % NH == 0, P divides the image, all positive).
+// Checks every field is in its range and the sizes fit together (C % NH == 0,
+// P divides the image).
 bool vit_config_check(const VitConfig *cfg, Error *err);
 int vit_tokens(const VitConfig *cfg);   // T = (image/P)^2 + 1
 

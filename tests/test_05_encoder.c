@@ -160,11 +160,26 @@ Test(vit_config, refuses_bad_sizes_with_a_clear_message) {
     c = tiny_config();
     c.mlp_dim = 0;
     cr_expect_not(vit_config_check(&c, &err));
-    expect_mentions(err.message, "MLP width must be positive");
+    expect_mentions(err.message, "MLP width must be in 1..32768, got 0");
+    c = tiny_config();
+    c.num_layers = 65536; // a checkpoint's metadata could say so: refused before building
+    cr_expect_not(vit_config_check(&c, &err));
+    expect_mentions(err.message, "number of layers must be in 1..128");
     c = tiny_config();
     c.num_classes = -1;
     cr_expect_not(vit_config_check(&c, &err));
     expect_mentions(err.message, "classes");
+}
+
+Test(vit_config, the_field_table_reads_and_writes_every_field) {
+    VitConfig c = {0};
+    for (int i = 0; i < vit_config_field_count; i++) config_set(&c, &vit_config_fields[i], i + 1);
+    cr_expect_eq(c.image_size, 1);
+    cr_expect_eq(c.patch_size, 2);
+    cr_expect_eq(c.num_classes, vit_config_field_count);
+    for (int i = 0; i < vit_config_field_count; i++)
+        cr_expect_eq(config_get(&c, &vit_config_fields[i]), i + 1, "%s", vit_config_fields[i].name);
+    cr_expect_eq(vit_config_field_count * sizeof(int), sizeof(VitConfig), "every field listed");
 }
 
 // ---- the encoder's parameters ------------------------------------------------------

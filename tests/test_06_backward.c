@@ -752,7 +752,7 @@ static double vit_loss(GradCheck *gc) {
 // vit_backward's gradients; without dropout, also the images' through encoder_backward.
 static void vit_grads(GradCheck *gc) {
     VitCase *c = gc->ctx;
-    vit_backward(&vit, c->images, c->labels, c->B, c->smoothing);
+    vit_backward(&vit, c->labels, c->B, c->smoothing);
     if (c->dimages == NULL) return;
     size_t n = (size_t)c->B * vit.cfg.in_channels * vit.cfg.image_size * vit.cfg.image_size;
     memset(c->dimages, 0, n * sizeof(float));
@@ -827,7 +827,7 @@ Test(backward, vit_init_zero_head_gives_uniform_predictions) {
     cr_expect_float_eq(loss, logf(5.0f), 1e-6, "zero head: every class 1/5, loss log 5");
     for (int i = 0; i < 2 * 5; i++) cr_expect_eq(vit.ha.logits[i], 0.0f);
     // only the head learns from the first step: with a zero classifier nothing flows back
-    vit_backward(&vit, images, labels, 2, 0.0f);
+    vit_backward(&vit, labels, 2, 0.0f);
     const TensorEntry *head_w = tensors_find(&vit.grads, "heads.head.weight");
     double head_norm = 0.0, rest = 0.0;
     for (size_t i = 0; i < vit.grads.total; i++) {
@@ -896,7 +896,7 @@ Test(backward, vit_gradients_are_the_same_every_time_with_two_threads) {
     for (int b = 0; b < B; b++) labels[b] = b % 10;
     for (int pass = 0; pass < 3; pass++) {
         vit_forward(&vit, images, labels, B, 0.1f, true);
-        vit_backward(&vit, images, labels, B, 0.1f);
+        vit_backward(&vit, labels, B, 0.1f);
         if (pass == 0) memcpy(first, vit.grads.memory, vit.grads.total * sizeof(float));
         else
             cr_expect(memcmp(first, vit.grads.memory, vit.grads.total * sizeof(float)) == 0,
@@ -927,7 +927,7 @@ Test(backward, vit_slices_of_a_batch_add_up_to_the_whole_batch) {
         omp_set_num_threads(run == 0 ? 1 : 3);
         rng_seed(&vit.dropout_rng, 17); // the same masks both times
         loss[run] = vit_forward(&vit, images, labels, B, 0.1f, true);
-        vit_backward(&vit, images, labels, B, 0.1f);
+        vit_backward(&vit, labels, B, 0.1f);
         memcpy(logits[run], vit.ha.logits, sizeof(float) * B * 5);
         memcpy(grads[run], vit.grads.memory, vit.grads.total * sizeof(float));
     }

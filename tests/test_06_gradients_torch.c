@@ -112,7 +112,7 @@ static void check_model(const char *file, HeadOptions head) {
     for (int b = 0; b < B; b++) labels[b] = (int)label_values[b];
 
     float loss = vit_forward(&vit, images, labels, B, 0.1f, false);
-    vit_backward(&vit, images, labels, B, 0.1f);
+    vit_backward(&vit, labels, B, 0.1f);
     size_t n_images = (size_t)B * Cin * S * S;
     dimages = calloc(n_images, sizeof(float));
     encoder_backward(NULL, &vit.da, dimages, vit.da.out, &vit.a, &vit.w, &cfg, B);

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <criterion/criterion.h>
+#include <criterion/redirect.h>
 #include "ch06.h"
 #include "check.h"
 #include "scratch.h"
@@ -213,6 +215,14 @@ static void free_data(FashionMnist *d) {
     free(d->labels);
 }
 
+// A checkpoint's shape, head and normalisation, as a program reads them.
+static bool read_config(const char *path, VitConfig *cfg, HeadOptions *head, float *mean,
+                        float *std, Error *err) {
+    SafetensorsMeta meta;
+    return safetensors_read_meta(path, &meta, err) && vit_read_config(&meta, path, cfg, head, err) &&
+           checkpoint_normalization(path, mean, std, err);
+}
+
 Test(train, batch_load_normalises) {
     FashionMnist d = fake_data(3, 1);
     d.pixels[2 * 784 + 0] = 0;
@@ -287,13 +297,13 @@ Test(train, tiny_model_overfits_a_tiny_batch) {
     o.lr = 1e-2f;
     o.clip = 0.0f;
     Trainer t;
-    trainer_build(&t, &m, &d, 8, &o);
+    cr_assert(trainer_build(&t, &m.model, &d, 8, &o, NULL));
     EpochResult first = trainer_epoch(&t, NULL), last = first;
     while (t.epoch < o.epochs) last = trainer_epoch(&t, NULL);
     cr_assert_float_eq(first.loss, logf(10.0f), 1e-4, "the zero head starts at ln 10");
     cr_assert(last.loss < 0.05, "loss only fell from %g to %g in %d steps", first.loss, last.loss,
               o.epochs);
-    cr_assert_float_eq(evaluate(&m, &d, 8, o.image_mean, o.image_std, NULL, NULL), 1.0, 1e-12);
+    cr_assert_float_eq(evaluate(&m.model, &d, 8, o.image_mean, o.image_std, NULL, NULL), 1.0, 1e-12);
     trainer_free(&t);
     vit_free(&m);
     free_data(&d);
@@ -303,7 +313,7 @@ Test(train, tiny_model_overfits_a_tiny_batch) {
 static void train_tiny(Vit *m, Trainer *t, const FashionMnist *d, int epochs, float dropout) {
     tiny_model(m, 16, dropout, 5);
     TrainOptions o = tiny_options(epochs, 16);
-    trainer_build(t, m, d, d->count, &o);
+    cr_assert(trainer_build(t, &m->model, d, d->count, &o, NULL));
     while (t->epoch < epochs) trainer_epoch(t, NULL);
 }
 
@@ -325,13 +335,44 @@ Test(train, same_seed_same_parameters_bitwise) {
     free_data(&d);
 }
 
+Test(train, refuses_images_of_another_size_naming_both) {
+    FashionMnist d = fake_data(4, 1);
+    d.rows = d.cols = 10; // a valid IDX file of 10x10 images, say
+    Vit m;
+    tiny_model(&m, 4, 0.0f, 1);
+    Trainer t;
+    TrainOptions o = tiny_options(1, 4);
+    Error err;
+    cr_assert_not(trainer_build(&t, &m.model, &d, 4, &o, &err));
+    expect_mentions(err.message, "10x10");
+    expect_mentions(err.message, "the model takes 28x28");
+    vit_free(&m);
+    free_data(&d);
+}
+
+Test(train, the_trainer_sees_the_vit_through_its_model) {
+    Vit m;
+    tiny_model(&m, 3, 0.0f, 1);
+    cr_assert_eq(m.model.kind, &vit_kind);
+    cr_assert_eq(vit_of(&m.model), &m);
+    cr_assert_eq(m.model.params, &m.params);
+    cr_assert_eq(m.model.grads, &m.grads);
+    cr_assert_eq(m.model.logits, m.ha.logits);
+    cr_assert_eq(m.model.dropout_rng, &m.dropout_rng);
+    cr_assert_eq(m.model.B, 3);
+    cr_assert_eq(m.model.image_size, 28);
+    cr_assert_eq(m.model.in_channels, 1);
+    cr_assert_eq(m.model.num_classes, 10);
+    vit_free(&m);
+}
+
 Test(train, evaluate_counts_and_confusion) {
     FashionMnist d = fake_data(37, 6);
     Vit m;
     tiny_model(&m, 8, 0.0f, 1); // zero head: every logit 0, so argmax is class 0
     int confusion[100];
     float *logits = malloc(sizeof(float) * 37 * 10);
-    double accuracy = evaluate(&m, &d, 37, 0.3f, 0.3f, confusion, logits);
+    double accuracy = evaluate(&m.model, &d, 37, 0.3f, 0.3f, confusion, logits);
     int zeros = 0, total = 0;
     for (int i = 0; i < 37; i++) zeros += d.labels[i] == 0;
     for (int i = 0; i < 100; i++) total += confusion[i];
@@ -367,14 +408,15 @@ Test(checkpoint, metadata_has_torchvision_names) {
     tiny_model(&m, 2, 0.0f, 1);
     char path[1024];
     Error err;
-    cr_assert(checkpoint_save(scratch_path(path, "vit.safetensors"), &m, 0.25f, 0.5f, &err), "%s",
+    cr_assert(checkpoint_save(scratch_path(path, "vit.safetensors"), &m.model, 0.25f, 0.5f, &err), "%s",
               err.message);
     SafetensorsMeta meta;
     cr_assert(safetensors_read_meta(path, &meta, &err), "%s", err.message);
-    const char *keys[] = {"image_size", "patch_size", "in_channels", "hidden_dim", "mlp_dim",
-                          "num_layers", "num_heads",  "num_classes", "image_mean", "image_std"};
-    const char *values[] = {"28", "7", "1", "16", "32", "2", "2", "10", "0.25", "0.5"};
-    for (int i = 0; i < 10; i++) {
+    const char *keys[] = {"image_size", "patch_size", "in_channels", "hidden_dim",
+                          "mlp_dim",    "num_layers", "num_heads",   "num_classes",
+                          "image_mean", "image_std",  "model",       "pool"};
+    const char *values[] = {"28", "7", "1", "16", "32", "2", "2", "10", "0.25", "0.5", "vit", "cls"};
+    for (int i = 0; i < 12; i++) {
         const char *got = safetensors_meta_get(&meta, keys[i]);
         cr_assert(got != NULL, "no %s", keys[i]);
         cr_assert_str_eq(got, values[i], "%s", keys[i]);
@@ -382,7 +424,7 @@ Test(checkpoint, metadata_has_torchvision_names) {
     VitConfig cfg;
     HeadOptions head;
     float mean, std;
-    cr_assert(checkpoint_read_config(path, &cfg, &head, &mean, &std, &err), "%s", err.message);
+    cr_assert(read_config(path, &cfg, &head, &mean, &std, &err), "%s", err.message);
     cr_assert(memcmp(&cfg, &tiny, sizeof cfg) == 0);
     cr_assert(!head.mean_pool && !head.pre_logits);
     cr_assert_float_eq(mean, 0.25f, 0);
@@ -397,11 +439,87 @@ Test(checkpoint, round_trip_is_exact) {
     for (size_t i = 0; i < a.params.total; i++) a.params.memory[i] += 0.001f * (float)i;
     char path[1024];
     Error err;
-    cr_assert(checkpoint_save(scratch_path(path, "vit.safetensors"), &a, 0.3f, 0.3f, &err));
-    cr_assert(checkpoint_load(path, &b, &err), "%s", err.message);
+    cr_assert(checkpoint_save(scratch_path(path, "vit.safetensors"), &a.model, 0.3f, 0.3f, &err));
+    cr_assert(checkpoint_load(path, &b.model, &err), "%s", err.message);
     expect_floats_equal("loaded", b.params.memory, a.params.memory, a.params.total, 0);
     vit_free(&a);
     vit_free(&b);
+}
+
+Test(checkpoint, open_builds_the_model_from_the_file_alone) {
+    Vit a;
+    tiny_model(&a, 2, 0.0f, 1);
+    Rng rng;
+    rng_seed(&rng, 8);
+    for (size_t i = 0; i < a.params.total; i++) a.params.memory[i] = rng_normal(&rng) * 0.1f;
+    char path[1024];
+    Error err;
+    cr_assert(checkpoint_save(scratch_path(path, "vit.safetensors"), &a.model, 0.3f, 0.4f, &err));
+    const ModelKind *kinds[] = {&vit_kind};
+    Model *b;
+    float mean, std;
+    cr_assert(checkpoint_open(path, kinds, 1, 2, 0.0f, &b, &mean, &std, &err), "%s", err.message);
+    cr_assert_eq(b->kind, &vit_kind);
+    cr_assert_float_eq(mean, 0.3f, 0);
+    cr_assert_float_eq(std, 0.4f, 0);
+    float images[2 * 28 * 28];
+    for (int i = 0; i < 2 * 28 * 28; i++) images[i] = rng_normal(&rng);
+    vit_forward(&a, images, NULL, 2, 0.0f, false);
+    model_forward(b, images, NULL, 2, 0.0f, false);
+    expect_floats_equal("logits", b->logits, a.ha.logits, 2 * 10, 0);
+    b->kind->close(b);
+    vit_free(&a);
+}
+
+Test(checkpoint, open_refuses_a_kind_it_does_not_know) {
+    Vit a;
+    tiny_model(&a, 2, 0.0f, 1);
+    SafetensorsMeta meta = {0};
+    vit_kind.describe(&a.model, &meta);
+    safetensors_meta_set(&meta, "model", "hybrid");
+    safetensors_meta_set(&meta, "image_mean", "0.3");
+    safetensors_meta_set(&meta, "image_std", "0.3");
+    char path[1024];
+    Error err;
+    cr_assert(safetensors_write(scratch_path(path, "h.safetensors"), &a.params, &meta, &err));
+    const ModelKind *kinds[] = {&vit_kind};
+    Model *b;
+    float mean, std;
+    cr_assert_not(checkpoint_open(path, kinds, 1, 2, 0.0f, &b, &mean, &std, &err));
+    expect_mentions(err.message, path);
+    expect_mentions(err.message, "\"hybrid\"");
+    cr_assert_not(checkpoint_load(path, &a.model, &err));
+    expect_mentions(err.message, "not \"vit\"");
+    vit_free(&a);
+}
+
+Test(checkpoint, config_fields_go_through_metadata_and_back) {
+    SafetensorsMeta meta = {0};
+    config_to_meta(&meta, &tiny, vit_config_fields, vit_config_field_count);
+    VitConfig back = {0};
+    Error err;
+    cr_assert(config_from_meta(&back, vit_config_fields, vit_config_field_count, &meta, "f", &err),
+              "%s", err.message);
+    cr_assert(memcmp(&back, &tiny, sizeof back) == 0);
+    safetensors_meta_set(&meta, "num_layers", "65536"); // refused before anything is built
+    cr_assert_not(
+        config_from_meta(&back, vit_config_fields, vit_config_field_count, &meta, "f", &err));
+    expect_mentions(err.message, "\"num_layers\" is \"65536\"");
+    expect_mentions(err.message, "1..128");
+}
+
+Test(checkpoint, require_returns_when_the_file_is_there) {
+    char path[1024];
+    write_whole_file(scratch_path(path, "vit.safetensors"), "x", 1);
+    checkpoint_require("ch09_inspect", path, "build/ch06_classifier");
+}
+
+Test(checkpoint, require_exits_1_naming_the_command_when_it_is_missing, .exit_code = 1) {
+    char path[1024];
+    cr_redirect_stderr();
+    checkpoint_require("ch09_inspect", scratch_path(path, "none.safetensors"),
+                       "build/ch06_classifier");
+    cr_assert_fail("checkpoint_require returned for a missing file");
 }
 
 Test(checkpoint, refuses_another_shape_and_a_truncated_file) {
@@ -413,15 +531,15 @@ Test(checkpoint, refuses_another_shape_and_a_truncated_file) {
     vit_build(&wide, &cfg, &head, 0.0f, 2);
     char path[1024], cut[1024];
     Error err;
-    cr_assert(checkpoint_save(scratch_path(path, "vit.safetensors"), &a, 0.3f, 0.3f, &err));
-    cr_assert(!checkpoint_load(path, &wide, &err));
+    cr_assert(checkpoint_save(scratch_path(path, "vit.safetensors"), &a.model, 0.3f, 0.3f, &err));
+    cr_assert(!checkpoint_load(path, &wide.model, &err));
     expect_mentions(err.message, path);
     expect_mentions(err.message, "width 16");
     long size;
     char *bytes = read_whole_file(path, &size);
     write_whole_file(scratch_path(cut, "cut.safetensors"), bytes, (size_t)size - 100);
     free(bytes);
-    cr_assert(!checkpoint_load(cut, &a, &err));
+    cr_assert(!checkpoint_load(cut, &a.model, &err));
     expect_mentions(err.message, cut);
     vit_free(&a);
     vit_free(&wide);
@@ -438,12 +556,12 @@ Test(checkpoint, refuses_metadata_that_is_missing_or_wrong) {
     VitConfig cfg;
     HeadOptions head;
     float mean, std;
-    cr_assert(!checkpoint_read_config(path, &cfg, &head, &mean, &std, &err));
+    cr_assert(!read_config(path, &cfg, &head, &mean, &std, &err));
     expect_mentions(err.message, path);
     expect_mentions(err.message, "patch_size");
     safetensors_meta_set(&meta, "patch_size", "seven");
     cr_assert(safetensors_write(path, &m.params, &meta, &err));
-    cr_assert(!checkpoint_read_config(path, &cfg, &head, &mean, &std, &err));
+    cr_assert(!read_config(path, &cfg, &head, &mean, &std, &err));
     expect_mentions(err.message, "seven");
     vit_free(&m);
 }
@@ -456,13 +574,13 @@ Test(checkpoint, resuming_continues_bitwise) {
     // the same run, stopped after one epoch, saved, and resumed in a new model
     tiny_model(&first, 16, 0.1f, 5);
     TrainOptions o = tiny_options(2, 16);
-    trainer_build(&tf, &first, &d, d.count, &o);
+    cr_assert(trainer_build(&tf, &first.model, &d, d.count, &o, NULL));
     trainer_epoch(&tf, NULL);
     char path[1024];
     Error err;
     cr_assert(trainer_save(&tf, scratch_path(path, "run.safetensors"), &err), "%s", err.message);
     tiny_model(&resumed, 16, 0.1f, 99); // other weights, overwritten by the checkpoint
-    trainer_build(&tr, &resumed, &d, d.count, &o);
+    cr_assert(trainer_build(&tr, &resumed.model, &d, d.count, &o, NULL));
     cr_assert(trainer_resume(&tr, path, &err), "%s", err.message);
     cr_assert_eq(tr.epoch, 1);
     cr_assert_eq(tr.opt.step, 3);
@@ -475,7 +593,7 @@ Test(checkpoint, resuming_continues_bitwise) {
     TrainOptions bigger = tiny_options(2, 8); // another batch size: refused
     Vit m8;
     tiny_model(&m8, 8, 0.1f, 5);
-    trainer_build(&other, &m8, &d, d.count, &bigger);
+    cr_assert(trainer_build(&other, &m8.model, &d, d.count, &bigger, NULL));
     cr_assert(!trainer_resume(&other, path, &err));
     expect_mentions(err.message, "batches of 16");
     trainer_free(&other);

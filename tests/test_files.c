@@ -104,6 +104,17 @@ Test(files, make_dirs_creates_nested_directories_and_accepts_existing_ones) {
     cr_assert(is_directory(slash));
 }
 
+Test(files, make_parent_dirs_creates_the_directory_a_file_goes_in) {
+    char path[1024], parent[1024];
+    scratch_path(path, "models/run/vit.safetensors");
+    scratch_path(parent, "models/run");
+    Error err;
+    cr_assert(make_parent_dirs(path, &err), "%s", err.message);
+    cr_assert(is_directory(parent));
+    cr_expect_not(is_directory(path), "the file's own name is left alone");
+    cr_assert(make_parent_dirs("plain-name.txt", &err), "no directory part: nothing to do");
+}
+
 Test(files, make_dirs_through_a_file_fails_with_a_message) {
     char file[1024], path[1024];
     scratch_path(file, "plain");

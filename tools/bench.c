@@ -86,7 +86,7 @@ static const int *batch_labels(const Batches *b, int i) {
 // One training step on batch i; returns the loss.
 static float train_step(Vit *m, AdamW *opt, const Batches *b, int i) {
     float loss = vit_forward(m, batch_images(b, i), batch_labels(b, i), BATCH, 0.0f, true);
-    vit_backward(m, batch_images(b, i), batch_labels(b, i), BATCH, 0.0f);
+    vit_backward(m, batch_labels(b, i), BATCH, 0.0f);
     adamw_step(opt, m->params.memory, m->grads.memory, LR);
     return loss;
 }

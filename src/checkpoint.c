@@ -1,0 +1,137 @@
+// checkpoint.c — saving any Model with its kind, shape and normalisation in
+// the metadata, and loading it back: into a model of the same shape, or into
+// a new one built from the file alone.
+#include "checkpoint.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+// region: checkpoint-meta
+void config_to_meta(SafetensorsMeta *meta, const void *cfg, const ConfigField *fields, int count) {
+    char text[16];
+    for (int i = 0; i < count; i++) {
+        snprintf(text, sizeof text, "%d", config_get(cfg, &fields[i]));
+        safetensors_meta_set(meta, fields[i].name, text);
+    }
+}
+
+bool checkpoint_save(const char *path, const Model *m, float mean, float std, Error *err) {
+    SafetensorsMeta meta = {0};
+    char text[32];
+    safetensors_meta_set(&meta, "format", "pt");
+    safetensors_meta_set(&meta, "model", m->kind->name);
+    m->kind->describe(m, &meta);
+    snprintf(text, sizeof text, "%.7g", mean);
+    safetensors_meta_set(&meta, "image_mean", text);
+    snprintf(text, sizeof text, "%.7g", std);
+    safetensors_meta_set(&meta, "image_std", text);
+    return safetensors_write(path, m->params, &meta, err); // PyTorch's names and shapes
+}
+// endregion: checkpoint-meta
+
+bool meta_long(const SafetensorsMeta *meta, const char *key, long long lo, long long hi,
+               long long *out, const char *path, Error *err) {
+    const char *text = safetensors_meta_get(meta, key);
+    if (text == NULL) return error_set(err, "%s: no \"%s\" in the metadata", path, key);
+    errno = 0;
+    char *end;
+    long long x = strtoll(text, &end, 10);
+    if (end == text || *end != '\0' || errno != 0 || x < lo || x > hi)
+        return error_set(err,
+                         "%s: metadata \"%s\" is \"%s\", expected a whole number in %lld..%lld",
+                         path, key, text, lo, hi);
+    *out = x;
+    return true;
+}
+
+// region: checkpoint-config
+bool config_from_meta(void *cfg, const ConfigField *fields, int count, const SafetensorsMeta *meta,
+                      const char *path, Error *err) {
+    for (int i = 0; i < count; i++) {
+        long long x;
+        if (!meta_long(meta, fields[i].name, fields[i].min, fields[i].max, &x, path, err))
+            return false;
+        config_set(cfg, &fields[i], (int)x);
+    }
+    return true;
+}
+// endregion: checkpoint-config
+
+static bool meta_float(const SafetensorsMeta *meta, const char *key, float *out, const char *path,
+                       Error *err) {
+    const char *text = safetensors_meta_get(meta, key);
+    if (text == NULL) return error_set(err, "%s: no \"%s\" in the metadata", path, key);
+    errno = 0;
+    char *end;
+    double x = strtod(text, &end);
+    if (end == text || *end != '\0' || errno != 0 || !(x > -1e6 && x < 1e6))
+        return error_set(err, "%s: metadata \"%s\" is \"%s\", expected a number", path, key, text);
+    *out = (float)x;
+    return true;
+}
+
+static bool meta_normalization(const SafetensorsMeta *meta, const char *path, float *mean,
+                               float *std, Error *err) {
+    if (!meta_float(meta, "image_mean", mean, path, err) ||
+        !meta_float(meta, "image_std", std, path, err))
+        return false;
+    if (!(*std > 0.0f))
+        return error_set(err, "%s: metadata \"image_std\" must be positive, got %g", path, *std);
+    return true;
+}
+
+bool checkpoint_normalization(const char *path, float *mean, float *std, Error *err) {
+    SafetensorsMeta meta;
+    return safetensors_read_meta(path, &meta, err) &&
+           meta_normalization(&meta, path, mean, std, err);
+}
+
+bool checkpoint_load(const char *path, Model *m, Error *err) {
+    SafetensorsMeta meta;
+    if (!safetensors_read_meta(path, &meta, err)) return false;
+    const char *kind = safetensors_meta_get(&meta, "model");
+    if (kind != NULL && strcmp(kind, m->kind->name) != 0)
+        return error_set(err, "%s: holds a model of kind \"%s\", not \"%s\"", path, kind,
+                         m->kind->name);
+    return m->kind->fits(m, &meta, path, err) && safetensors_read(path, m->params, err);
+}
+
+// The kind named by meta's "model" entry (kinds[0] when there is none).
+static const ModelKind *find_kind(const SafetensorsMeta *meta, const ModelKind *const *kinds,
+                                  int count, const char *path, Error *err) {
+    const char *name = safetensors_meta_get(meta, "model");
+    if (name == NULL) return kinds[0];
+    for (int i = 0; i < count; i++)
+        if (strcmp(kinds[i]->name, name) == 0) return kinds[i];
+    error_set(err, "%s: holds a model of kind \"%s\", which this program does not know", path,
+              name);
+    return NULL;
+}
+
+// region: checkpoint-open
+bool checkpoint_open(const char *path, const ModelKind *const *kinds, int kind_count, int B,
+                     float dropout, Model **out, float *mean, float *std, Error *err) {
+    SafetensorsMeta meta;
+    if (!safetensors_read_meta(path, &meta, err)) return false;
+    const ModelKind *kind = find_kind(&meta, kinds, kind_count, path, err);
+    if (kind == NULL || !meta_normalization(&meta, path, mean, std, err)) return false;
+    Model *m = kind->open(&meta, path, B, dropout, err);
+    if (m == NULL) return false;
+    if (!safetensors_read(path, m->params, err)) {
+        kind->close(m);
+        return false;
+    }
+    *out = m;
+    return true;
+}
+// endregion: checkpoint-open
+
+void checkpoint_require(const char *program, const char *path, const char *make_command) {
+    struct stat st;
+    if (stat(path, &st) == 0 || errno != ENOENT) return; // the loader reports other problems
+    fprintf(stderr, "%s: %s not found: `%s` makes it\n", program, path, make_command);
+    exit(1);
+}
