@@ -31,8 +31,8 @@ BINS       := $(CHAPTERS:%=build/ch%)
 ALL_MODULES := $(MODULES_06)
 OBJS       := $(ALL_MODULES:%=build/obj/%.o)
 TEST_OBJS  := $(ALL_MODULES:%=build/asan/%.o) $(patsubst tests/%.c,build/asan/tests/%.o,$(wildcard tests/*.c))
-DOCS       := $(wildcard docs/[0-9][0-9]-*.md)
-HTML       := $(DOCS:docs/%.md=docs/html/%.html)
+PAGES      := $(wildcard docs/*.md)
+HTML       := $(PAGES:docs/%.md=docs/html/%.html)
 OUTPUTS    := $(CHAPTERS:%=build/out/ch%.txt)
 
 .PHONY: all deps test figures docs walkthrough reference bench clean help
@@ -116,16 +116,30 @@ build/weave: tools/weave.c
 	@mkdir -p $(@D)
 	$(CC) $(STD) $(CFLAGS) $(OPENMP) $(WARNINGS) $< -o $@
 
-docs: build/weave $(OUTPUTS)                 ## weave docs/NN-*.md into standalone HTML in docs/html/
-	@build/weave check $(DOCS)
+docs: build/weave $(OUTPUTS) build/docs/modules.txt  ## weave docs/*.md into standalone HTML in docs/html/
+	@build/weave check $(PAGES)
 	@$(MAKE) --no-print-directory $(HTML)
 
-docs/html/%.html: docs/%.md docs/style.css build/weave $(OUTPUTS) \
+# Each chapter and the modules it may use, one line `NN_name module...`, for
+# the @modules table of docs/layout.md; rewritten only when it changes.
+build/docs/modules.txt: FORCE
+	@mkdir -p $(@D)
+	@printf '%s\n' $(foreach c,$(CHAPTERS),'$c $(MODULES_$(firstword $(subst _, ,$c)))') > $@.tmp
+	@cmp -s $@.tmp $@ && rm $@.tmp || mv $@.tmp $@
+
+# A page: its directives expanded, a table of contents (not on the index), and
+# the navigation bar above and below.
+TOC := --toc --toc-depth=2 --metadata toc-title="On this page"
+docs/html/index.html: TOC :=
+
+docs/html/%.html: docs/%.md $(PAGES) docs/style.css build/weave $(OUTPUTS) build/docs/modules.txt \
                   $(wildcard src/*.[ch] chapters/*.c tests/*.[ch])
 	@mkdir -p build/docs $(@D)
 	build/weave expand $< build/docs/$*.md
+	build/weave nav $< build/docs/$*.nav.html
 	pandoc build/docs/$*.md --from markdown --to html5 --standalone --self-contained \
-	  --mathml --highlight-style=tango --resource-path=docs:. --css docs/style.css \
+	  --mathml --highlight-style=tango --resource-path=docs:. --css docs/style.css $(TOC) \
+	  --include-before-body=build/docs/$*.nav.html --include-after-body=build/docs/$*.nav.html \
 	  --metadata lang=en --output $@.tmp && mv $@.tmp $@
 
 bench: deps build/bench                      ## train the benchmark ViT in C and in PyTorch: images/s and C/PyTorch ratios
