@@ -38,7 +38,8 @@ static void block_params_add(Tensors *t, BlockWeights *w, int C, int MLP, const 
 
 // region: encoder-params
 // Every parameter but the head (chapter 06). torchvision keeps the class token
-// as (1,1,C); here it is (C), the same numbers.
+// as (1,1,C) and the position embeddings as (1,T,C); here they are (C) and
+// (T,C), the same numbers.
 void encoder_params_add(Tensors *t, EncoderWeights *w, const VitConfig *cfg) {
     int C = cfg->hidden_dim, P = cfg->patch_size, T = vit_tokens(cfg);
     int c[] = {C}, conv[] = {C, cfg->in_channels, P, P}, pos[] = {T, C};

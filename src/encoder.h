@@ -72,9 +72,10 @@ void encoder_acts_add(Tensors *t, EncoderActivations *a, const VitConfig *cfg, i
 // Lists and allocates parameters (zero) and activations for batch size B.
 void encoder_build(Encoder *enc, const VitConfig *cfg, int B);
 void encoder_free(Encoder *enc);
-// Initialises as the paper's code does: truncated-normal position
-// embeddings (std 0.02), Xavier-uniform linear weights, zero biases, unit
-// LayerNorm weights, LeCun-normal patch embedding, zero class token.
+// Initialises close to the paper's code (docs/05-encoder.md lists where it
+// differs): position embeddings Normal(0, 0.02) cut at ±2 std, Xavier-uniform
+// linear weights, zero biases, unit LayerNorm weights, LeCun-normal patch
+// embedding cut at ±2 std, zero class token.
 void encoder_init(Encoder *enc, Rng *rng);
 // The same on weights listed elsewhere (chapter 06's model); cfg gives the sizes.
 void encoder_weights_init(EncoderWeights *w, const VitConfig *cfg, Rng *rng);

@@ -57,6 +57,7 @@ static void merge_heads(float *concat, const float *heads, int B, int T, int C, 
                        heads + (((size_t)b * NH + h) * T + t) * hs, sizeof(float) * hs);
 }
 
+// region: heads-forward
 // Steps 2-4 at once for heads that suit small_matmul (src/vecmath.h): every head
 // reads its queries, keys and values where they lie in qkv (rows 3C apart) and
 // writes its output straight into its columns of concat, so nothing is copied. The
@@ -82,6 +83,7 @@ static void heads_forward(float *concat, float *att, const float *qkv, int B, in
         small_matmul(out, C, a, T, 1, v, 3 * C, T, hs, T, false);
     }
 }
+// endregion: heads-forward
 
 // region: mha-forward
 void mha_forward(float *out, MhaActivations *acts, const float *x, const MhaWeights *w, int B,

@@ -121,7 +121,7 @@ void vit_init(Vit *m, Rng *rng) {
     // the classifier starts at zero, as in the paper's fine-tuning: every logit 0
     memset(m->hw.w, 0, sizeof(float) * K * C);
     memset(m->hw.b, 0, sizeof(float) * K);
-    if (m->head.pre_logits) { // LeCun normal, as torchvision and the paper's code
+    if (m->head.pre_logits) { // LeCun normal cut at ±2 std, as the patch embedding
         float std = sqrtf(1.0f / (float)C);
         rng_fill_trunc_normal(rng, m->hw.pre_w, C * C, std, -2.0f * std, 2.0f * std);
         memset(m->hw.pre_b, 0, sizeof(float) * C);
