@@ -32,8 +32,21 @@ ALL_MODULES := $(MODULES_06)
 OBJS       := $(ALL_MODULES:%=build/obj/%.o)
 TEST_OBJS  := $(ALL_MODULES:%=build/asan/%.o) $(patsubst tests/%.c,build/asan/tests/%.o,$(wildcard tests/*.c))
 PAGES      := $(wildcard docs/*.md)
-HTML       := $(PAGES:docs/%.md=docs/html/%.html)
-OUTPUTS    := $(CHAPTERS:%=build/out/ch%.txt)
+
+# QUICK=1 is the smoke run CI makes of the walkthrough: every chapter on a small
+# budget (its QUICK_ARGS_NN), with its figures, its printed output, its models
+# and the woven pages under build/quick/, so the committed figures, the real
+# book and the trained models stay as they are.
+QUICK_ARGS_06 := --epochs 1 --train-limit 2000 --checkpoint build/quick/models/vit.safetensors
+RUN        := $(if $(QUICK),build/quick,build)
+FIGURES    := $(if $(QUICK),build/quick/figures,figures)
+HTML_DIR   := $(if $(QUICK),build/quick/html,docs/html)
+HTML       := $(PAGES:docs/%.md=$(HTML_DIR)/%.html)
+OUTPUTS    := $(CHAPTERS:%=$(RUN)/out/ch%.txt)
+export WEAVE_OUTPUTS := $(RUN)/out
+# The flags chapter $(1) (say 06_classifier) runs with in `make figures`.
+chapter_flags = --out $(FIGURES)/ch$(firstword $(subst _, ,$(1))) \
+                $(if $(QUICK),$(QUICK_ARGS_$(firstword $(subst _, ,$(1)))))
 
 .PHONY: all deps test figures docs walkthrough reference bench clean help
 .DELETE_ON_ERROR:
@@ -101,16 +114,15 @@ FORCE:
 # ---- figures and docs -------------------------------------------------------
 
 figures: $(BINS)                             ## run every chapter with its defaults: figures/chNN/
-	@mkdir -p build/out
-	@for bin in $(BINS); do \
-	   out=build/out/$${bin#build/}.txt; \
-	   printf '\n===== %s =====\n' "$$bin"; \
-	   ./$$bin | tee $$out.tmp && mv $$out.tmp $$out || exit 1; \
-	 done
+	@mkdir -p $(RUN)/out
+	@$(foreach c,$(CHAPTERS),\
+	   printf '\n===== build/ch%s =====\n' $c; \
+	   ./build/ch$c $(call chapter_flags,$c) | tee $(RUN)/out/ch$c.txt.tmp; \
+	   mv $(RUN)/out/ch$c.txt.tmp $(RUN)/out/ch$c.txt;)
 
-build/out/%.txt: build/%
+$(RUN)/out/ch%.txt: build/ch%
 	@mkdir -p $(@D)
-	./$< > $@.tmp && mv $@.tmp $@
+	./$< $(call chapter_flags,$*) > $@.tmp && mv $@.tmp $@
 
 build/weave: tools/weave.c
 	@mkdir -p $(@D)
@@ -130,9 +142,9 @@ build/docs/modules.txt: FORCE
 # A page: its directives expanded, a table of contents (not on the index), and
 # the navigation bar above and below.
 TOC := --toc --toc-depth=2 --metadata toc-title="On this page"
-docs/html/index.html: TOC :=
+$(HTML_DIR)/index.html: TOC :=
 
-docs/html/%.html: docs/%.md $(PAGES) docs/style.css build/weave $(OUTPUTS) build/docs/modules.txt \
+$(HTML_DIR)/%.html: docs/%.md $(PAGES) docs/style.css build/weave $(OUTPUTS) build/docs/modules.txt \
                   $(wildcard src/*.[ch] chapters/*.c tests/*.[ch])
 	@mkdir -p build/docs $(@D)
 	build/weave expand $< build/docs/$*.md

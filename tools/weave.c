@@ -33,7 +33,8 @@
 //                              ...the region...
 //                              ```
 //                              :::
-//     @output PROGRAM      build/out/PROGRAM.txt, what `make figures` captured
+//     @output PROGRAM      build/out/PROGRAM.txt (or $WEAVE_OUTPUTS/PROGRAM.txt),
+//                          what `make figures` captured
 //                          from build/PROGRAM, as a ::: {.output} div with the
 //                          caption [output of build/PROGRAM]{.output-name}
 //                          and a ```text block.
@@ -101,7 +102,7 @@
 #include <unistd.h>
 
 static const char *const SOURCE_DIRS[] = {"src", "chapters", "tests"};
-static const char *const OUTPUT_DIR = "build/out";
+static const char *const OUTPUT_DIR = "build/out"; // or $WEAVE_OUTPUTS (make's QUICK=1)
 static const char *const PAGES_DIR = "docs";
 static const char *const INDEX_PAGE = "index"; // docs/index.md, the contents
 static const char *const MODULES_LIST = "build/docs/modules.txt";
@@ -685,7 +686,9 @@ static void include_region(const Context *c, const char *path, const char *name)
 // @output PROGRAM
 static void include_output(const Context *c, const char *program) {
     char path[4096];
-    snprintf(path, sizeof path, "%s/%s.txt", OUTPUT_DIR, program);
+    const char *dir = getenv("WEAVE_OUTPUTS");
+    snprintf(path, sizeof path, "%s/%s.txt", dir != NULL && dir[0] != '\0' ? dir : OUTPUT_DIR,
+             program);
     Source text;
     if (!read_lines(&text, path)) {
         problem(c->page, c->line, "@output: cannot read %s (`make figures` writes it): %s", path,
