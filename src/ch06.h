@@ -5,7 +5,6 @@
 #define CH06_H
 
 #include "adamw.h"
-#include "backward.h"
 #include "ch05.h"
 #include "head.h"
 #include "loss.h"

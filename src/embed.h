@@ -12,6 +12,10 @@
 // tokens (B,T,C) from patch_emb (B,N,C), class_token (C), pos (T,C); T = N+1.
 void tokens_forward(float *tokens, const float *patch_emb, const float *class_token,
                     const float *pos, int B, int N, int C);
+// The backward pass (the convention: linear.h): dpatch_emb (B,N,C),
+// dclass_token (C), dpos (T,C) += from dtokens (B,T,C).
+void tokens_backward(float *dpatch_emb, float *dclass_token, float *dpos, const float *dtokens,
+                     int B, int N, int C);
 
 // Learned 1D position embeddings at initialisation: truncated normal, std 0.02,
 // cut at two standard deviations. pos (T,C).

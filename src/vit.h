@@ -5,7 +5,6 @@
 #ifndef VIT_H
 #define VIT_H
 
-#include "backward.h"
 #include "encoder.h"
 #include "head.h"
 #include "rng.h"
