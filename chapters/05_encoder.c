@@ -28,9 +28,6 @@ typedef struct {
     const char *out;      // where the figures go
 } Options;
 
-// Fashion-MNIST's training-set pixel mean and standard deviation, for normalising.
-#define FASHION_MEAN 0.2860f
-#define FASHION_STD  0.3530f
 enum {
     SIDE = 28,        // Fashion-MNIST images are SIDE x SIDE
     DEPTH_IMAGES = 8, // test images averaged over in the depth figure
@@ -237,11 +234,9 @@ static void figure_gelu(const char *dir) {
 static float *test_images(const FashionMnist *test, int first, int B) {
     int HW = test->rows * test->cols;
     float *images = xmalloc(sizeof(float) * B * HW);
-    for (int b = 0; b < B; b++) {
-        float *x = images + (size_t)b * HW;
-        fashion_mnist_image(test, (first + b) % test->count, x);
-        for (int i = 0; i < HW; i++) x[i] = (x[i] - FASHION_MEAN) / FASHION_STD;
-    }
+    for (int b = 0; b < B; b++)
+        fashion_mnist_normalized(test, (first + b) % test->count, FASHION_MNIST_MEAN,
+                                 FASHION_MNIST_STD, images + (size_t)b * HW);
     return images;
 }
 
@@ -380,7 +375,8 @@ static void run_chapter(const Options *opt, const FashionMnist *test, const VitC
            "mean %.4f and std %.4f.\n",
            cfg->image_size, cfg->image_size, cfg->patch_size, T - 1, T, C, cfg->num_heads,
            C / cfg->num_heads, cfg->mlp_dim, cfg->num_layers, opt->seed, opt->index,
-           fashion_mnist_class_names[test->labels[opt->index]], FASHION_MEAN, FASHION_STD);
+           fashion_mnist_class_names[test->labels[opt->index]], FASHION_MNIST_MEAN,
+           FASHION_MNIST_STD);
     int t = 1 + (side / 2) * side + side / 2; // the patch at the centre of the grid
     printf("\n1. LayerNorm on one token\n");
     narrate_layernorm(enc.a.tokens + (size_t)t * C, C, t);
