@@ -18,7 +18,7 @@ SANITIZE  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fr
 # The library grows chapter by chapter: MODULES_NN is what chapter NN may use,
 # and chapter NN is linked with exactly those objects, so it cannot reach ahead.
 # A new chapter needs only its MODULES_NN line and its name in CHAPTERS.
-MODULES_01 := error files rng cli idx fashion_mnist colormap image plot patch text
+MODULES_01 := error files rng cli idx fashion_mnist colormap image plot patch text narrate
 MODULES_02 := $(MODULES_01) tensors matmul linear conv2d embed
 MODULES_03 := $(MODULES_02) attention standardize
 MODULES_04 := $(MODULES_03) mha

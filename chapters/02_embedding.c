@@ -25,11 +25,6 @@ typedef struct {
 
 static const char *program = "ch02_embedding";
 
-// Exits with one line naming the problem.
-static void check(bool ok, const Error *err) {
-    if (!ok) error_exit(program, err, 1);
-}
-
 // ---- the model's pieces ------------------------------------------------------------
 
 // The embedding's parameters (one allocation) and activations (another).
@@ -90,12 +85,6 @@ static void embedding_free(Embedding *e) {
 
 // ---- narration -----------------------------------------------------------------------
 
-static float max_abs_difference(const float *a, const float *b, int n) {
-    float worst = 0.0f;
-    for (int i = 0; i < n; i++) worst = fmaxf(worst, fabsf(a[i] - b[i]));
-    return worst;
-}
-
 static float norm(const float *x, int n) {
     double s = 0.0;
     for (int i = 0; i < n; i++) s += (double)x[i] * x[i];
@@ -130,7 +119,7 @@ static void project_patches(Embedding *e) {
            e->Cin, C, e->P, e->P, C, e->H / e->P, e->W / e->P, N, C);
     printf("  largest |linear - conv| over all %d numbers: %g (float rounding: the sums run in\n"
            "  another order). The linear projection IS the convolution, with the same weights.\n",
-           N * C, max_abs_difference(e->patch_emb, conv_tokens, N * C));
+           N * C, narrate_max_abs_difference(e->patch_emb, conv_tokens, N * C));
     free(conv_tokens);
 }
 // endregion: narrate-projection
@@ -189,9 +178,9 @@ static void figure_filters(const char *dir, const Embedding *e) {
     double bound = 1.0 / sqrt((double)e->D); // the init's range
     Error err;
     Plot plot;
-    check(plot_begin(&plot, dir, "projection_filters",
-                     "the patch projection's filters: each weight row as a PxP tile", &err),
-          &err);
+    narrate_check(plot_begin(&plot, dir, "projection_filters",
+                             "the patch projection's filters: each weight row as a PxP tile", &err),
+                  program, &err);
     plot_mosaic(&plot, e->weight, e->C, columns, P, P);
     char script[2048];
     snprintf(
@@ -207,7 +196,7 @@ static void figure_filters(const char *dir, const Embedding *e) {
         mosaic_gaps_script(e->C, columns, P, P));
     plot.width = 1100;
     plot.height = 1000;
-    check(plot_render(&plot, script, &err), &err);
+    narrate_check(plot_render(&plot, script, &err), program, &err);
 }
 
 // A few dimensions of the 2D sin-cos embedding over a grid x grid patch grid:
@@ -218,9 +207,10 @@ static void figure_sincos_components(const char *dir, int grid, int C) {
     posemb_sincos_2d(pos, grid, grid, C);
     Error err;
     Plot plot;
-    check(plot_begin(&plot, dir, "sincos_components",
-                     "2D sin-cos dimensions over the patch grid: one block per panel", &err),
-          &err);
+    narrate_check(plot_begin(&plot, dir, "sincos_components",
+                             "2D sin-cos dimensions over the patch grid: one block per panel",
+                             &err),
+                  program, &err);
     char panels[2048] = "";
     int used = 0;
     for (int k = 0; k < 2 * shown; k++) {
@@ -248,7 +238,7 @@ static void figure_sincos_components(const char *dir, int grid, int C) {
         colormap_viridis_gnuplot(), grid, grid, shown, C, grid, grid, panels);
     plot.width = 1600;
     plot.height = 900;
-    check(plot_render(&plot, script, &err), &err);
+    narrate_check(plot_render(&plot, script, &err), program, &err);
     free(pos);
 }
 
@@ -261,11 +251,12 @@ static void figure_similarity(const char *dir, int grid, int C, Rng *rng) {
     float *sim = xmalloc(sizeof(float) * N * N);       // (N,N)
     Error err;
     Plot plot;
-    check(plot_begin(&plot, dir, "posemb_similarity",
-                     "cosine similarity of position embeddings, tile p = row p of (N,N) on the "
-                     "patch grid: learned at init; then 2D sin-cos",
-                     &err),
-          &err);
+    narrate_check(
+        plot_begin(&plot, dir, "posemb_similarity",
+                   "cosine similarity of position embeddings, tile p = row p of (N,N) on the "
+                   "patch grid: learned at init; then 2D sin-cos",
+                   &err),
+        program, &err);
     posemb_init_learned(pos, N, C, rng);
     cosine_similarity_rows(sim, pos, N, C);
     plot_mosaic(&plot, sim, N, grid, grid, grid);
@@ -294,7 +285,7 @@ static void figure_similarity(const char *dir, int grid, int C, Rng *rng) {
              grid + 1, (grid - 1) / 2.0, grid + 1, (grid - 1) / 2.0, grid, grid, C);
     plot.width = 2000;
     plot.height = 1050;
-    check(plot_render(&plot, script, &err), &err);
+    narrate_check(plot_render(&plot, script, &err), program, &err);
     free(sim);
     free(pos);
 }
@@ -388,7 +379,7 @@ int main(int argc, char **argv) {
     FashionMnist test;
     load_inputs(&opt, &test);
     Error err;
-    check(make_dirs(opt.out, &err), &err);
+    narrate_check(make_dirs(opt.out, &err), program, &err);
 
     printf("Chapter 02: embedding\n\n");
     run_chapter(&opt, &test);

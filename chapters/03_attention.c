@@ -33,11 +33,6 @@ enum {
 
 static const char *program = "ch03_attention";
 
-// Exits with one line naming the problem.
-static void check(bool ok, const Error *err) {
-    if (!ok) error_exit(program, err, 1);
-}
-
 // ---- the tokens and one head --------------------------------------------------------
 
 // Chapter 02's embedding and one attention head: parameters in one allocation,
@@ -136,14 +131,6 @@ static void head_forward(Head *h, const float *x) {
 
 // ---- narration -----------------------------------------------------------------------
 
-static float std_of(const float *x, int n) {
-    double mean = 0.0, var = 0.0;
-    for (int i = 0; i < n; i++) mean += x[i];
-    mean /= n;
-    for (int i = 0; i < n; i++) var += (x[i] - mean) * (x[i] - mean);
-    return (float)sqrt(var / n);
-}
-
 static void print_row(const char *label, const float *x, int n) {
     printf("  %-9s", label);
     for (int i = 0; i < n; i++) printf(" %6.3f", x[i]);
@@ -163,18 +150,15 @@ static void narrate_head(const Head *h) {
     printf("  output   weights V          (B,T,dk) = (1,%d,%d)   row i: a mix of the values\n", T,
            dk);
     printf("  the entries of Q and K have std %.3f and %.3f (close to 1, by design)\n\n",
-           std_of(h->q, T * dk), std_of(h->k, T * dk));
+           narrate_std(h->q, T * dk), narrate_std(h->k, T * dk));
     printf("  Row 0, the class token's query against the first %d keys:\n", shown);
     print_row("scores", h->scores, shown);
     print_row("weights", h->att, shown);
-    double sum = 0.0, top = 0.0;
-    int best = 0;
-    for (int j = 0; j < T; j++) {
-        sum += h->att[j];
-        if (h->att[j] > top) top = h->att[j], best = j;
-    }
+    double sum = 0.0;
+    for (int j = 0; j < T; j++) sum += h->att[j];
+    int best = narrate_argmax(h->att, T);
     printf("  the %d weights of the row sum to %.6f; the largest, %.3f, goes to token %d\n", T, sum,
-           top, best);
+           h->att[best], best);
 }
 
 // ---- why divide by sqrt(d_k) ----------------------------------------------------------
@@ -342,10 +326,11 @@ static void figure_attention(const char *dir, const Head *h, const char *label, 
     int gw = h->W / h->P, T = h->T;
     Error err;
     Plot plot;
-    check(plot_begin(&plot, dir, "attention_matrix",
-                     "x y pixel; then patch centres x y token; then the (T,T) attention weights",
-                     &err),
-          &err);
+    narrate_check(
+        plot_begin(&plot, dir, "attention_matrix",
+                   "x y pixel; then patch centres x y token; then the (T,T) attention weights",
+                   &err),
+        program, &err);
     for (int y = 0; y < h->H; y++)
         for (int x = 0; x < h->W; x++)
             plot_printf(&plot, "%d %d %.4f\n", x, y, h->image[y * h->W + x]);
@@ -390,7 +375,7 @@ static void figure_attention(const char *dir, const Head *h, const char *label, 
         T <= 20 ? 20 : 10, colormap_viridis_gnuplot(), tics, tics, T, T);
     plot.width = 1800;
     plot.height = 860;
-    check(plot_render(&plot, script, &err), &err);
+    narrate_check(plot_render(&plot, script, &err), program, &err);
 }
 
 // Mean largest weight and mean entropy of a softmax row against d_k, with and
@@ -398,11 +383,12 @@ static void figure_attention(const char *dir, const Head *h, const char *label, 
 static void figure_saturation(const char *dir, const Saturation *sweep, int count) {
     Error err;
     Plot plot;
-    check(plot_begin(&plot, dir, "softmax_saturation",
-                     "dk  largest weight: raw scaled  entropy: raw scaled  std q.k: raw scaled  "
-                     "|gradient|: raw scaled",
-                     &err),
-          &err);
+    narrate_check(
+        plot_begin(&plot, dir, "softmax_saturation",
+                   "dk  largest weight: raw scaled  entropy: raw scaled  std q.k: raw scaled  "
+                   "|gradient|: raw scaled",
+                   &err),
+        program, &err);
     for (int i = 0; i < count; i++) {
         const Saturation *s = &sweep[i];
         plot_printf(&plot, "%d %.5f %.5f %.5f %.5f %.4f %.4f %.5f %.5f\n", s->dk, s->top_raw,
@@ -433,7 +419,7 @@ static void figure_saturation(const char *dir, const Saturation *sweep, int coun
         DRAW_TOKENS, log(DRAW_TOKENS));
     plot.width = 1800;
     plot.height = 800;
-    check(plot_render(&plot, script, &err), &err);
+    narrate_check(plot_render(&plot, script, &err), program, &err);
 }
 
 // ---- the chapter -----------------------------------------------------------------------
@@ -505,7 +491,7 @@ int main(int argc, char **argv) {
     FashionMnist test;
     load_inputs(&opt, &test);
     Error err;
-    check(make_dirs(opt.out, &err), &err);
+    narrate_check(make_dirs(opt.out, &err), program, &err);
 
     printf("Chapter 03: attention\n\n");
     run_chapter(&opt, &test);

@@ -27,11 +27,6 @@ typedef struct {
 
 static const char *program = "ch04_multihead";
 
-// Exits with one line naming the problem.
-static void check(bool ok, const Error *err) {
-    if (!ok) error_exit(program, err, 1);
-}
-
 // ---- the tokens and one multi-head attention layer ----------------------------------
 
 // Chapter 02's embedding and one MHA layer: parameters in one allocation,
@@ -108,12 +103,6 @@ static void embed(Model *m) {
 
 // ---- narration -----------------------------------------------------------------------
 
-static float max_abs_difference(const float *a, const float *b, int n) {
-    float worst = 0.0f;
-    for (int i = 0; i < n; i++) worst = fmaxf(worst, fabsf(a[i] - b[i]));
-    return worst;
-}
-
 static void narrate_shapes(const Model *m) {
     int T = m->T, C = m->C, NH = m->NH, hs = C / NH;
     printf("  tokens  x                     (B,T,C)     = (1,%d,%d)\n", T, C);
@@ -147,12 +136,9 @@ static void narrate_heads(const Model *m) {
            1.0 / T, T, log(T));
     for (int h = 0; h < m->NH && h < 8; h++) {
         const float *row = m->a.att + (size_t)h * T * T; // (T): query 0 of head h
-        int best = 1;
+        int best = 1 + narrate_argmax(row + 1, T - 1);   // among the patches
         double entropy = 0.0;
-        for (int j = 0; j < T; j++) {
-            if (j > 0 && row[j] > row[best]) best = j;
-            entropy -= row[j] * log(row[j]);
-        }
+        for (int j = 0; j < T; j++) entropy -= row[j] * log(row[j]);
         printf("    head %d: to itself %.3f, most to patch %2d (%.3f), entropy %.2f\n", h + 1,
                row[0], best, row[best], entropy);
     }
@@ -192,7 +178,8 @@ static void compare_with_one_head(const Model *m, Rng *rng) {
            "  against chapter 03 (three linear_forward, one attention_forward, d_k = %d):\n",
            C);
     printf("    largest difference: weights %.2g, outputs %.2g\n",
-           max_abs_difference(a.att, att, T * T), max_abs_difference(out, single, T * C));
+           narrate_max_abs_difference(a.att, att, T * T),
+           narrate_max_abs_difference(out, single, T * C));
     tensors_free(&params);
     tensors_free(&acts);
 }
@@ -233,9 +220,10 @@ static void figure_heads(const char *dir, const Model *m, const char *label, int
     int columns = shown < 4 ? shown : 4, rows = (shown + columns - 1) / columns;
     Error err;
     Plot plot;
-    check(plot_begin(&plot, dir, "class_token_attention",
-                     "x y gray (0-255); then per head: patch centre x y, class-token weight", &err),
-          &err);
+    narrate_check(
+        plot_begin(&plot, dir, "class_token_attention",
+                   "x y gray (0-255); then per head: patch centre x y, class-token weight", &err),
+        program, &err);
     for (int y = 0; y < m->H; y++)
         for (int x = 0; x < m->W; x++)
             plot_printf(&plot, "%d %d %.0f\n", x, y, 255.0f * m->image[y * m->W + x]);
@@ -273,7 +261,7 @@ static void figure_heads(const char *dir, const Model *m, const char *label, int
     snprintf(script + used, sizeof script - (size_t)used, "unset multiplot\n");
     plot.width = 420 * columns + 330;
     plot.height = 470 * rows + 170;
-    check(plot_render(&plot, script, &err), &err);
+    narrate_check(plot_render(&plot, script, &err), program, &err);
 }
 
 // ---- the chapter -----------------------------------------------------------------------
@@ -343,7 +331,7 @@ int main(int argc, char **argv) {
     FashionMnist test;
     load_inputs(&opt, &test);
     Error err;
-    check(make_dirs(opt.out, &err), &err);
+    narrate_check(make_dirs(opt.out, &err), program, &err);
 
     printf("Chapter 04: multi-head attention\n\n");
     run_chapter(&opt, &test);
