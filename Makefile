@@ -17,7 +17,8 @@ SANITIZE  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fr
 
 # The library grows chapter by chapter: MODULES_NN is what chapter NN may use,
 # and chapter NN is linked with exactly those objects, so it cannot reach ahead.
-MODULES_01 := error files rng cli idx fashion_mnist colormap image plot patch text
+# A new chapter needs only its MODULES_NN line and its name in CHAPTERS.
+MODULES_01 := error files rng cli idx fashion_mnist colormap image plot patch text narrate
 MODULES_02 := $(MODULES_01) tensors matmul linear conv2d embed
 MODULES_03 := $(MODULES_02) attention standardize
 MODULES_04 := $(MODULES_03) mha
@@ -28,7 +29,8 @@ MODULES_06 := $(MODULES_05) linear_backward layernorm_backward gelu_backward att
 
 CHAPTERS   := 01_patches 02_embedding 03_attention 04_multihead 05_encoder 06_classifier
 BINS       := $(CHAPTERS:%=build/ch%)
-ALL_MODULES := $(MODULES_06)
+number      = $(firstword $(subst _, ,$(1)))# 06_classifier -> 06
+ALL_MODULES := $(MODULES_$(call number,$(lastword $(CHAPTERS))))
 OBJS       := $(ALL_MODULES:%=build/obj/%.o)
 TEST_OBJS  := $(ALL_MODULES:%=build/asan/%.o) $(patsubst tests/%.c,build/asan/tests/%.o,$(wildcard tests/*.c))
 PAGES      := $(wildcard docs/*.md)
@@ -83,12 +85,11 @@ build/ch%: chapters/%.c
 	@mkdir -p $(@D)
 	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(OPENMP) $(WARNINGS) $< $(filter %.o,$^) -o $@ $(LDLIBS)
 
-build/ch01_patches: $(MODULES_01:%=build/obj/%.o)
-build/ch02_embedding: $(MODULES_02:%=build/obj/%.o)
-build/ch03_attention: $(MODULES_03:%=build/obj/%.o)
-build/ch04_multihead: $(MODULES_04:%=build/obj/%.o)
-build/ch05_encoder: $(MODULES_05:%=build/obj/%.o)
-build/ch06_classifier: $(MODULES_06:%=build/obj/%.o)
+# build/chNN_name: the objects of MODULES_NN, for each chapter.
+define chapter_objects
+build/ch$(1): $(MODULES_$(call number,$(1)):%=build/obj/%.o)
+endef
+$(foreach chapter,$(CHAPTERS),$(eval $(call chapter_objects,$(chapter))))
 
 # ---- tests: every suite in one Criterion binary, built with sanitizers ------
 

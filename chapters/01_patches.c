@@ -25,11 +25,6 @@ enum { IMAGE_SIDE = 224 }; // the ViT's usual input size
 
 static const char *program = "ch01_patches";
 
-// Exits with one line naming the problem.
-static void check(bool ok, const Error *err) {
-    if (!ok) error_exit(program, err, 1);
-}
-
 // ---- narration ---------------------------------------------------------------
 
 // The picture in the terminal, with the patch grid drawn on it.
@@ -53,15 +48,6 @@ static void print_ascii(const float *x, int H, int W, int P) { // x: (H,W) in [0
     putchar('\n');
 }
 
-static float max_abs_difference(const float *a, const float *b, int n) {
-    float worst = 0.0f;
-    for (int i = 0; i < n; i++) {
-        float d = a[i] > b[i] ? a[i] - b[i] : b[i] - a[i];
-        if (d > worst) worst = d;
-    }
-    return worst;
-}
-
 // region: narrate-patches
 // Cuts the image (Cin,H,W) into patches, narrates the shapes, checks the round
 // trip; returns the patch rows (N, Cin*P*P) for the figures.
@@ -79,7 +65,7 @@ static float *cut_into_patches(const float *image, int Cin, int H, int W, int P)
            Cin == 1 ? "" : "s", D);
     printf("  patches (B,N,Cin*P*P) = (1,%d,%d): a sequence of %d tokens\n", N, D, N);
     printf("  unpatchify(patchify(image)) differs from the image by at most %g\n",
-           max_abs_difference(image, restored, Cin * H * W));
+           narrate_max_abs_difference(image, restored, Cin * H * W));
     free(restored);
     return patches;
 }
@@ -134,9 +120,9 @@ static void figure_patch_grid(const char *dir, const char *name, const float *im
                               int W, int P, const char *title) {
     Error err;
     Plot plot;
-    check(plot_begin(&plot, dir, name, "x y pixel (gray, or r g b); then patch centres x y index",
-                     &err),
-          &err);
+    narrate_check(plot_begin(&plot, dir, name,
+                             "x y pixel (gray, or r g b); then patch centres x y index", &err),
+                  program, &err);
     for (int y = 0; y < H; y++)
         for (int x = 0; x < W; x++) {
             plot_printf(&plot, "%d %d", x, y);
@@ -162,7 +148,7 @@ static void figure_patch_grid(const char *dir, const char *name, const float *im
         title, W, H, W / P, P, P, H / P, P, P, Cin == 1 ? "3" : "3:4:5",
         Cin == 1 ? "image" : "rgbimage", patch_count(H, W, P) > 64 ? 9 : 22);
     plot.width = plot.height = 1000;
-    check(plot_render(&plot, script, &err), &err);
+    narrate_check(plot_render(&plot, script, &err), program, &err);
 }
 
 // The patch rows as pictures, in sequence order: what the Transformer is given.
@@ -179,7 +165,7 @@ static void figure_patch_sequence(const char *dir, const char *name, const float
     char path[1024];
     Error err;
     snprintf(path, sizeof path, "%s/%s.png", dir, name);
-    check(image_write_png(path, &grid, &err), &err);
+    narrate_check(image_write_png(path, &grid, &err), program, &err);
     for (int n = 0; n < N; n++) image_free(&tiles[n]);
     free(tiles);
     image_free(&grid);
@@ -189,9 +175,9 @@ static void figure_patch_sequence(const char *dir, const char *name, const float
 static void figure_patch_matrix(const char *dir, const float *patches, int N, int D) {
     Error err;
     Plot plot;
-    check(plot_begin(&plot, dir, "patch_matrix",
-                     "patch rows (N, Cin*P*P) as a matrix, one token per line", &err),
-          &err);
+    narrate_check(plot_begin(&plot, dir, "patch_matrix",
+                             "patch rows (N, Cin*P*P) as a matrix, one token per line", &err),
+                  program, &err);
     for (int n = 0; n < N; n++) {
         for (int d = 0; d < D; d++) plot_printf(&plot, "%s%.4f", d ? " " : "", patches[n * D + d]);
         plot_printf(&plot, "\n");
@@ -206,7 +192,7 @@ static void figure_patch_matrix(const char *dir, const float *patches, int N, in
              "plot DATA matrix with image notitle\n",
              colormap_viridis_gnuplot(), D, D, N);
     plot.height = 640;
-    check(plot_render(&plot, script, &err), &err);
+    narrate_check(plot_render(&plot, script, &err), program, &err);
 }
 
 // region: token-figure
@@ -215,10 +201,11 @@ static void figure_patch_matrix(const char *dir, const float *patches, int N, in
 static void figure_tokens_vs_resolution(const char *dir) {
     Error err;
     Plot plot;
-    check(plot_begin(&plot, dir, "tokens_vs_resolution",
-                     "side  tokens:pixels p16 p32  entries:pixels p16 p32; then marked examples",
-                     &err),
-          &err);
+    narrate_check(
+        plot_begin(&plot, dir, "tokens_vs_resolution",
+                   "side  tokens:pixels p16 p32  entries:pixels p16 p32; then marked examples",
+                   &err),
+        program, &err);
     for (int side = 32; side <= 1024; side += 32) {
         double pixels = 3.0 * side * side, p16 = (side / 16.0) * (side / 16.0), p32 = p16 / 4;
         plot_printf(&plot, "%d %.0f %.0f %.0f %.6g %.6g %.6g\n", side, pixels, p16, p32,
@@ -230,26 +217,27 @@ static void figure_tokens_vs_resolution(const char *dir) {
         "300 270000 7.29e10 \"300x300x3 as pixels: 270,000 tokens\" \"72.9 billion entries\"\n");
     plot_printf(&plot, "224 196 38416 \"224x224, 16x16 patches: 196\" \"38,416 entries\"\n");
     plot.width = 1600;
-    check(plot_render(
-              &plot,
-              "set multiplot layout 1,2 title \"Why a ViT cuts the image into patches\"\n"
-              "set logscale y\nset format y '10^{%L}'\nset grid\nset key bottom right opaque\n"
-              "set xlabel 'image side (pixels)'\nset xrange [0:1050]\n"
-              "set ylabel 'tokens per image'\nset yrange [1:1e8]\n"
-              "plot DATA index 0 using 1:2 with lines lw 3 title 'pixels (x3 channels)', \\\n"
-              "     '' index 0 using 1:3 with lines lw 3 title '16x16 patches', \\\n"
-              "     '' index 0 using 1:4 with lines lw 3 title '32x32 patches', \\\n"
-              "     '' index 1 using 1:2 with points pt 7 ps 2 lc rgb 'black' notitle, \\\n"
-              "     '' index 1 using 1:2:4 with labels offset 1,-1 left font ',16' notitle\n"
-              "set ylabel 'entries in one attention map (n^2)'\nset yrange [1:1e15]\n"
-              "plot DATA index 0 using 1:5 with lines lw 3 title 'pixels (x3 channels)', \\\n"
-              "     '' index 0 using 1:6 with lines lw 3 title '16x16 patches', \\\n"
-              "     '' index 0 using 1:7 with lines lw 3 title '32x32 patches', \\\n"
-              "     '' index 1 using 1:3 with points pt 7 ps 2 lc rgb 'black' notitle, \\\n"
-              "     '' index 1 using 1:3:5 with labels offset 1,-1 left font ',16' notitle\n"
-              "unset multiplot\n",
-              &err),
-          &err);
+    narrate_check(
+        plot_render(
+            &plot,
+            "set multiplot layout 1,2 title \"Why a ViT cuts the image into patches\"\n"
+            "set logscale y\nset format y '10^{%L}'\nset grid\nset key bottom right opaque\n"
+            "set xlabel 'image side (pixels)'\nset xrange [0:1050]\n"
+            "set ylabel 'tokens per image'\nset yrange [1:1e8]\n"
+            "plot DATA index 0 using 1:2 with lines lw 3 title 'pixels (x3 channels)', \\\n"
+            "     '' index 0 using 1:3 with lines lw 3 title '16x16 patches', \\\n"
+            "     '' index 0 using 1:4 with lines lw 3 title '32x32 patches', \\\n"
+            "     '' index 1 using 1:2 with points pt 7 ps 2 lc rgb 'black' notitle, \\\n"
+            "     '' index 1 using 1:2:4 with labels offset 1,-1 left font ',16' notitle\n"
+            "set ylabel 'entries in one attention map (n^2)'\nset yrange [1:1e15]\n"
+            "plot DATA index 0 using 1:5 with lines lw 3 title 'pixels (x3 channels)', \\\n"
+            "     '' index 0 using 1:6 with lines lw 3 title '16x16 patches', \\\n"
+            "     '' index 0 using 1:7 with lines lw 3 title '32x32 patches', \\\n"
+            "     '' index 1 using 1:3 with points pt 7 ps 2 lc rgb 'black' notitle, \\\n"
+            "     '' index 1 using 1:3:5 with labels offset 1,-1 left font ',16' notitle\n"
+            "unset multiplot\n",
+            &err),
+        program, &err);
 }
 // endregion: token-figure
 
@@ -264,7 +252,7 @@ static void load_inputs(const Options *opt, FashionMnist *test, Image *photo) {
     if (opt->image == NULL) return;
     cli_check_or_exit(patch_check(IMAGE_SIDE, IMAGE_SIDE, opt->image_patch, &err), program,
                       "image-patch", opt->image_patch, &err);
-    check(image_read(opt->image, 3, photo, &err), &err);
+    narrate_check(image_read(opt->image, 3, photo, &err), program, &err);
 }
 
 static void fashion_mnist_part(const Options *opt, const FashionMnist *test) {
@@ -324,7 +312,7 @@ int main(int argc, char **argv) {
     Image photo = {0};
     load_inputs(&opt, &test, &photo);
     Error err;
-    check(make_dirs(opt.out, &err), &err);
+    narrate_check(make_dirs(opt.out, &err), program, &err);
 
     printf("Chapter 01: patches\n\n");
     fashion_mnist_part(&opt, &test);

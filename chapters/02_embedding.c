@@ -25,76 +25,42 @@ typedef struct {
 
 static const char *program = "ch02_embedding";
 
-// Exits with one line naming the problem.
-static void check(bool ok, const Error *err) {
-    if (!ok) error_exit(program, err, 1);
-}
-
 // ---- the model's pieces ------------------------------------------------------------
 
-// The embedding's parameters (one allocation) and activations (another).
+// The embedding (src/embed.c), and what this chapter sets beside it: fixed 2D
+// sin-cos position embeddings, and the same projection run as a convolution.
+// Parameters in one allocation, activations in another.
 typedef struct {
-    int Cin, H, W, P, C, N, T, D; // D = Cin*P*P numbers per patch
+    Embedding e;
     Tensors params, acts;
-    float *weight;      // (C,Cin,P,P): a Conv2d weight, and a Linear (C,D)
-    float *bias;        // (C)
-    float *class_token; // (C)
-    float *pos_learned; // (T,C)
-    float *pos_sincos;  // (T,C); row 0, the class token's, stays zero
-    float *image;       // (1,Cin,H,W)
-    float *patches;     // (1,N,D)
-    float *patch_emb;   // (1,N,C)
-    float *conv_out;    // (1,C,H/P,W/P)
-    float *tokens;      // (1,T,C)
-} Embedding;
+    float *pos_sincos; // (T,C); row 0, the class token's, stays zero
+    float *conv_out;   // (1,C,H/P,W/P)
+} Model;
 
 // region: build
-static void embedding_build(Embedding *e, int Cin, int H, int W, int P, int C) {
-    *e = (Embedding){.Cin = Cin, .H = H, .W = W, .P = P, .C = C};
-    e->N = patch_count(H, W, P);
-    e->T = e->N + 1;
-    e->D = Cin * P * P;
-    tensors_init(&e->params);
-    tensors_add(&e->params, &e->weight, 4, (int[]){C, Cin, P, P}, "conv_proj.weight");
-    tensors_add(&e->params, &e->bias, 1, (int[]){C}, "conv_proj.bias");
-    tensors_add(&e->params, &e->class_token, 3, (int[]){1, 1, C}, "class_token");
-    tensors_add(&e->params, &e->pos_learned, 3, (int[]){1, e->T, C}, "pos_embedding");
-    tensors_add(&e->params, &e->pos_sincos, 3, (int[]){1, e->T, C}, "pos_embedding_sincos");
-    tensors_alloc(&e->params);
-    tensors_init(&e->acts);
-    tensors_add(&e->acts, &e->image, 4, (int[]){1, Cin, H, W}, "image");
-    tensors_add(&e->acts, &e->patches, 3, (int[]){1, e->N, e->D}, "patches");
-    tensors_add(&e->acts, &e->patch_emb, 3, (int[]){1, e->N, C}, "patch_embedding");
-    tensors_add(&e->acts, &e->conv_out, 4, (int[]){1, C, H / P, W / P}, "conv_out");
-    tensors_add(&e->acts, &e->tokens, 3, (int[]){1, e->T, C}, "tokens");
-    tensors_alloc(&e->acts);
+static void model_build(Model *m, int Cin, int H, int W, int P, int C) {
+    tensors_init(&m->params);
+    tensors_init(&m->acts);
+    embedding_add(&m->e, &m->params, &m->acts, Cin, H, W, P, C);
+    tensors_add(&m->params, &m->pos_sincos, 2, (int[]){m->e.T, C}, "pos_embedding_sincos");
+    tensors_add(&m->acts, &m->conv_out, 4, (int[]){1, C, H / P, W / P}, "conv_out");
+    tensors_alloc(&m->params);
+    tensors_alloc(&m->acts);
 }
 // endregion: build
 
-// region: init
-// PyTorch's default for a Conv2d: weight and bias uniform in ±1/sqrt(fan_in).
-// The class token starts at zero, as in torchvision and big_vision.
-static void embedding_init(Embedding *e, Rng *rng) {
-    float bound = 1.0f / sqrtf((float)e->D);
-    rng_fill_uniform(rng, e->weight, e->C * e->D, -bound, bound);
-    rng_fill_uniform(rng, e->bias, e->C, -bound, bound);
-    posemb_init_learned(e->pos_learned, e->T, e->C, rng);
-    posemb_sincos_2d(e->pos_sincos + e->C, e->H / e->P, e->W / e->P, e->C);
+static void model_init(Model *m, Rng *rng) {
+    Embedding *e = &m->e;
+    embedding_init(e, rng);
+    posemb_sincos_2d(m->pos_sincos + e->C, e->H / e->P, e->W / e->P, e->C);
 }
-// endregion: init
 
-static void embedding_free(Embedding *e) {
-    tensors_free(&e->params);
-    tensors_free(&e->acts);
+static void model_free(Model *m) {
+    tensors_free(&m->params);
+    tensors_free(&m->acts);
 }
 
 // ---- narration -----------------------------------------------------------------------
-
-static float max_abs_difference(const float *a, const float *b, int n) {
-    float worst = 0.0f;
-    for (int i = 0; i < n; i++) worst = fmaxf(worst, fabsf(a[i] - b[i]));
-    return worst;
-}
 
 static float norm(const float *x, int n) {
     double s = 0.0;
@@ -112,25 +78,25 @@ static void print_values(const char *label, const float *x, int n) {
 // Patches, then one linear layer for all of them; then the same weights as a
 // Conv2d with kernel = stride = P, whose output (1,C,H/P,W/P) read as (1,N,C)
 // must be the same numbers.
-static void project_patches(Embedding *e) {
+static void project_patches(Model *m) {
+    Embedding *e = &m->e;
     int N = e->N, C = e->C, D = e->D;
-    patchify(e->patches, e->image, 1, e->Cin, e->H, e->W, e->P);
+    embedding_project(e);
     printf("  patches                  (B,N,Cin*P*P) = (1,%d,%d)\n", N, D);
-    linear_forward(e->patch_emb, e->patches, e->weight, e->bias, N, D, C);
     printf("  patch embeddings         (B,N,C)       = (1,%d,%d)   weight (C,Cin*P*P) = (%d,%d)\n",
            N, C, C, D);
     print_values("patch 0's embedding:", e->patch_emb, 6);
 
-    conv2d_forward(e->conv_out, e->image, e->weight, e->bias, 1, e->Cin, e->H, e->W, C, e->P, e->P,
+    conv2d_forward(m->conv_out, e->image, e->weight, e->bias, 1, e->Cin, e->H, e->W, C, e->P, e->P,
                    0);
     float *conv_tokens = xmalloc(sizeof(float) * N * C); // (1,N,C)
     for (int n = 0; n < N; n++)                          // flatten(2).transpose(1, 2)
-        for (int c = 0; c < C; c++) conv_tokens[n * C + c] = e->conv_out[c * N + n];
+        for (int c = 0; c < C; c++) conv_tokens[n * C + c] = m->conv_out[c * N + n];
     printf("  Conv2d(%d -> %d, kernel %d, stride %d) (B,C,H/P,W/P) = (1,%d,%d,%d), as (1,%d,%d)\n",
            e->Cin, C, e->P, e->P, C, e->H / e->P, e->W / e->P, N, C);
     printf("  largest |linear - conv| over all %d numbers: %g (float rounding: the sums run in\n"
            "  another order). The linear projection IS the convolution, with the same weights.\n",
-           N * C, max_abs_difference(e->patch_emb, conv_tokens, N * C));
+           N * C, narrate_max_abs_difference(e->patch_emb, conv_tokens, N * C));
     free(conv_tokens);
 }
 // endregion: narrate-projection
@@ -189,9 +155,9 @@ static void figure_filters(const char *dir, const Embedding *e) {
     double bound = 1.0 / sqrt((double)e->D); // the init's range
     Error err;
     Plot plot;
-    check(plot_begin(&plot, dir, "projection_filters",
-                     "the patch projection's filters: each weight row as a PxP tile", &err),
-          &err);
+    narrate_check(plot_begin(&plot, dir, "projection_filters",
+                             "the patch projection's filters: each weight row as a PxP tile", &err),
+                  program, &err);
     plot_mosaic(&plot, e->weight, e->C, columns, P, P);
     char script[2048];
     snprintf(
@@ -207,7 +173,7 @@ static void figure_filters(const char *dir, const Embedding *e) {
         mosaic_gaps_script(e->C, columns, P, P));
     plot.width = 1100;
     plot.height = 1000;
-    check(plot_render(&plot, script, &err), &err);
+    narrate_check(plot_render(&plot, script, &err), program, &err);
 }
 
 // A few dimensions of the 2D sin-cos embedding over a grid x grid patch grid:
@@ -218,9 +184,10 @@ static void figure_sincos_components(const char *dir, int grid, int C) {
     posemb_sincos_2d(pos, grid, grid, C);
     Error err;
     Plot plot;
-    check(plot_begin(&plot, dir, "sincos_components",
-                     "2D sin-cos dimensions over the patch grid: one block per panel", &err),
-          &err);
+    narrate_check(plot_begin(&plot, dir, "sincos_components",
+                             "2D sin-cos dimensions over the patch grid: one block per panel",
+                             &err),
+                  program, &err);
     char panels[2048] = "";
     int used = 0;
     for (int k = 0; k < 2 * shown; k++) {
@@ -248,7 +215,7 @@ static void figure_sincos_components(const char *dir, int grid, int C) {
         colormap_viridis_gnuplot(), grid, grid, shown, C, grid, grid, panels);
     plot.width = 1600;
     plot.height = 900;
-    check(plot_render(&plot, script, &err), &err);
+    narrate_check(plot_render(&plot, script, &err), program, &err);
     free(pos);
 }
 
@@ -261,11 +228,12 @@ static void figure_similarity(const char *dir, int grid, int C, Rng *rng) {
     float *sim = xmalloc(sizeof(float) * N * N);       // (N,N)
     Error err;
     Plot plot;
-    check(plot_begin(&plot, dir, "posemb_similarity",
-                     "cosine similarity of position embeddings, tile p = row p of (N,N) on the "
-                     "patch grid: learned at init; then 2D sin-cos",
-                     &err),
-          &err);
+    narrate_check(
+        plot_begin(&plot, dir, "posemb_similarity",
+                   "cosine similarity of position embeddings, tile p = row p of (N,N) on the "
+                   "patch grid: learned at init; then 2D sin-cos",
+                   &err),
+        program, &err);
     posemb_init_learned(pos, N, C, rng);
     cosine_similarity_rows(sim, pos, N, C);
     plot_mosaic(&plot, sim, N, grid, grid, grid);
@@ -294,7 +262,7 @@ static void figure_similarity(const char *dir, int grid, int C, Rng *rng) {
              grid + 1, (grid - 1) / 2.0, grid + 1, (grid - 1) / 2.0, grid, grid, C);
     plot.width = 2000;
     plot.height = 1050;
-    check(plot_render(&plot, script, &err), &err);
+    narrate_check(plot_render(&plot, script, &err), program, &err);
     free(sim);
     free(pos);
 }
@@ -321,42 +289,43 @@ static void make_tokens(Embedding *e, const float *pos, const char *which) {
 // endregion: narrate-tokens
 
 static void run_chapter(const Options *opt, const FashionMnist *test) {
-    Embedding e;
-    embedding_build(&e, 1, test->rows, test->cols, opt->patch, opt->width);
+    Model m;
+    model_build(&m, 1, test->rows, test->cols, opt->patch, opt->width);
     Rng rng;
     rng_seed(&rng, (uint64_t)opt->seed);
-    embedding_init(&e, &rng);
-    int gh = e.H / e.P, gw = e.W / e.P;
+    model_init(&m, &rng);
+    Embedding *e = &m.e;
+    int gh = e->H / e->P, gw = e->W / e->P;
 
-    fashion_mnist_image(test, opt->index, e.image);
+    fashion_mnist_image(test, opt->index, e->image);
     printf("1. The image: Fashion-MNIST test image %d, labelled \"%s\"\n", opt->index,
            fashion_mnist_class_names[test->labels[opt->index]]);
-    printf("  image                    (B,Cin,H,W)   = (1,%d,%d,%d)\n", e.Cin, e.H, e.W);
-    printf("\n2. Patches, projected to width C = %d (P = %d: a %dx%d grid, N = %d)\n", e.C, e.P, gh,
-           gw, e.N);
-    project_patches(&e);
+    printf("  image                    (B,Cin,H,W)   = (1,%d,%d,%d)\n", e->Cin, e->H, e->W);
+    printf("\n2. Patches, projected to width C = %d (P = %d: a %dx%d grid, N = %d)\n", e->C, e->P,
+           gh, gw, e->N);
+    project_patches(&m);
     printf(
         "\n3. The class token (C) = (%d) goes in front: T = N + 1 = %d tokens. It starts at zero\n"
         "  and is learned; its final state will stand for the whole image. Then a position\n"
         "  embedding is added to every token, learned (here at its random start) or fixed:\n",
-        e.C, e.T);
-    make_tokens(&e, e.pos_learned, "learned 1D (init)");
-    make_tokens(&e, e.pos_sincos, "fixed 2D sin-cos");
+        e->C, e->T);
+    make_tokens(e, e->pos, "learned 1D (init)");
+    make_tokens(e, m.pos_sincos, "fixed 2D sin-cos");
     printf("\n4. Cosine similarity of patch 0's position embedding with each patch's, on the %dx%d "
            "grid\n",
            gh, gw);
-    print_similarities("learned 1D, at initialisation:", e.pos_learned + e.C, gh, gw, e.C);
-    print_similarities("fixed 2D sin-cos:", e.pos_sincos + e.C, gh, gw, e.C);
+    print_similarities("learned 1D, at initialisation:", e->pos + e->C, gh, gw, e->C);
+    print_similarities("fixed 2D sin-cos:", m.pos_sincos + e->C, gh, gw, e->C);
     printf("  Learned ones know nothing yet (chapter 09 looks at them after training); sin-cos\n"
            "  ones are alike for nearby patches by construction.\n");
     printf("\n  %d parameters in one allocation: weight %d, bias %d, class token %d, and %d for\n"
            "  each kind of position embedding\n",
-           (int)e.params.total, e.C * e.D, e.C, e.C, e.T * e.C);
+           (int)m.params.total, e->C * e->D, e->C, e->C, e->T * e->C);
 
-    figure_filters(opt->out, &e);
-    figure_sincos_components(opt->out, opt->grid, e.C);
-    figure_similarity(opt->out, opt->grid, e.C, &rng);
-    embedding_free(&e);
+    figure_filters(opt->out, e);
+    figure_sincos_components(opt->out, opt->grid, e->C);
+    figure_similarity(opt->out, opt->grid, e->C, &rng);
+    model_free(&m);
 }
 
 int main(int argc, char **argv) {
@@ -388,7 +357,7 @@ int main(int argc, char **argv) {
     FashionMnist test;
     load_inputs(&opt, &test);
     Error err;
-    check(make_dirs(opt.out, &err), &err);
+    narrate_check(make_dirs(opt.out, &err), program, &err);
 
     printf("Chapter 02: embedding\n\n");
     run_chapter(&opt, &test);

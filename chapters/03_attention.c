@@ -33,48 +33,30 @@ enum {
 
 static const char *program = "ch03_attention";
 
-// Exits with one line naming the problem.
-static void check(bool ok, const Error *err) {
-    if (!ok) error_exit(program, err, 1);
-}
-
 // ---- the tokens and one head --------------------------------------------------------
 
-// Chapter 02's embedding and one attention head: parameters in one allocation,
-// activations in another.
+// Chapter 02's embedding (src/embed.c) and one attention head: parameters in
+// one allocation, activations in another.
 typedef struct {
-    int H, W, P, N, T, D, C, dk; // D = P*P numbers per patch
+    Embedding e; // image (1,1,H,W) ... tokens (1,T,C)
+    int dk;      // the head size
     Tensors params, acts;
-    float *patch_w, *patch_b;  // (C,D), (C) the patch projection
-    float *class_token, *pos;  // (C), (T,C) learned 1D position embedding
-    float *wq, *wk, *wv;       // (dk,C) each: the head's projections
-    float *image, *patches;    // (1,H,W), (1,N,D)
-    float *patch_emb, *tokens; // (1,N,C), (1,T,C)
-    float *q, *k, *v;          // (1,T,dk) each
-    float *scores, *att;       // (1,T,T) each: before and after softmax
-    float *out;                // (1,T,dk)
+    float *wq, *wk, *wv; // (dk,C) each: the head's projections
+    float *q, *k, *v;    // (1,T,dk) each
+    float *scores, *att; // (1,T,T) each: before and after softmax
+    float *out;          // (1,T,dk)
 } Head;
 
 static void head_build(Head *h, int H, int W, int P, int C, int dk) {
-    *h = (Head){.H = H, .W = W, .P = P, .C = C, .dk = dk};
-    h->N = patch_count(H, W, P);
-    h->T = h->N + 1;
-    h->D = P * P;
-    int T = h->T;
+    h->dk = dk;
     tensors_init(&h->params);
-    tensors_add(&h->params, &h->patch_w, 2, (int[]){C, h->D}, "patch_w");
-    tensors_add(&h->params, &h->patch_b, 1, (int[]){C}, "patch_b");
-    tensors_add(&h->params, &h->class_token, 1, (int[]){C}, "class_token");
-    tensors_add(&h->params, &h->pos, 2, (int[]){T, C}, "pos");
+    tensors_init(&h->acts);
+    embedding_add(&h->e, &h->params, &h->acts, 1, H, W, P, C);
+    int T = h->e.T;
     tensors_add(&h->params, &h->wq, 2, (int[]){dk, C}, "wq");
     tensors_add(&h->params, &h->wk, 2, (int[]){dk, C}, "wk");
     tensors_add(&h->params, &h->wv, 2, (int[]){dk, C}, "wv");
     tensors_alloc(&h->params);
-    tensors_init(&h->acts);
-    tensors_add(&h->acts, &h->image, 3, (int[]){1, H, W}, "image");
-    tensors_add(&h->acts, &h->patches, 3, (int[]){1, h->N, h->D}, "patches");
-    tensors_add(&h->acts, &h->patch_emb, 3, (int[]){1, h->N, C}, "patch_emb");
-    tensors_add(&h->acts, &h->tokens, 3, (int[]){1, T, C}, "tokens");
     tensors_add(&h->acts, &h->q, 3, (int[]){1, T, dk}, "q");
     tensors_add(&h->acts, &h->k, 3, (int[]){1, T, dk}, "k");
     tensors_add(&h->acts, &h->v, 3, (int[]){1, T, dk}, "v");
@@ -89,14 +71,12 @@ static void head_build(Head *h, int H, int W, int P, int C, int dk) {
 // class token, learned positions); the head's projections Normal(0, 1/C), so
 // that on unit-variance tokens q, k and v have unit-variance entries.
 static void head_init(Head *h, Rng *rng) {
-    float bound = 1.0f / sqrtf((float)h->D);
-    rng_fill_uniform(rng, h->patch_w, h->C * h->D, -bound, bound);
-    rng_fill_uniform(rng, h->patch_b, h->C, -bound, bound);
-    posemb_init_learned(h->pos, h->T, h->C, rng);
-    float std = 1.0f / sqrtf((float)h->C);
-    rng_fill_normal(rng, h->wq, h->dk * h->C, 0.0f, std);
-    rng_fill_normal(rng, h->wk, h->dk * h->C, 0.0f, std);
-    rng_fill_normal(rng, h->wv, h->dk * h->C, 0.0f, std);
+    int C = h->e.C;
+    embedding_init(&h->e, rng);
+    float std = 1.0f / sqrtf((float)C);
+    rng_fill_normal(rng, h->wq, h->dk * C, 0.0f, std);
+    rng_fill_normal(rng, h->wk, h->dk * C, 0.0f, std);
+    rng_fill_normal(rng, h->wv, h->dk * C, 0.0f, std);
 }
 // endregion: init
 
@@ -105,26 +85,20 @@ static void head_free(Head *h) {
     tensors_free(&h->acts);
 }
 
-// patch_emb (1,N,C) from the image: cut into patches, projected to width C.
-static void project_patches(Head *h) {
-    patchify(h->patches, h->image, 1, 1, h->H, h->W, h->P);
-    linear_forward(h->patch_emb, h->patches, h->patch_w, h->patch_b, h->N, h->D, h->C);
-}
-
 // tokens (1,T,C): the class token in front of patch_emb, positions added
 // (pos (T,C), or NULL for none), each token standardised.
-static void make_tokens(Head *h, const float *pos) {
-    float *zeros = xcalloc((size_t)h->T * h->C, sizeof(float)); // (T,C)
-    tokens_forward(h->tokens, h->patch_emb, h->class_token, pos ? pos : zeros, 1, h->N, h->C);
+static void make_tokens(Embedding *e, const float *pos) {
+    float *zeros = xcalloc((size_t)e->T * e->C, sizeof(float)); // (T,C)
+    tokens_forward(e->tokens, e->patch_emb, e->class_token, pos ? pos : zeros, 1, e->N, e->C);
     free(zeros);
-    standardize_rows(h->tokens, h->T, h->C, 1e-5f);
+    standardize_rows(e->tokens, e->T, e->C, 1e-5f);
 }
 
 // region: head-forward
 // One head of self-attention on x (1,T,C): q, k, v (1,T,dk), then attention.
 // The scores are kept too, to be shown; attention_forward computes its own.
 static void head_forward(Head *h, const float *x) {
-    int T = h->T, C = h->C, dk = h->dk;
+    int T = h->e.T, C = h->e.C, dk = h->dk;
     linear_forward(h->q, x, h->wq, NULL, T, C, dk); // q = x Wq^T
     linear_forward(h->k, x, h->wk, NULL, T, C, dk); // k = x Wk^T
     linear_forward(h->v, x, h->wv, NULL, T, C, dk); // v = x Wv^T
@@ -136,14 +110,6 @@ static void head_forward(Head *h, const float *x) {
 
 // ---- narration -----------------------------------------------------------------------
 
-static float std_of(const float *x, int n) {
-    double mean = 0.0, var = 0.0;
-    for (int i = 0; i < n; i++) mean += x[i];
-    mean /= n;
-    for (int i = 0; i < n; i++) var += (x[i] - mean) * (x[i] - mean);
-    return (float)sqrt(var / n);
-}
-
 static void print_row(const char *label, const float *x, int n) {
     printf("  %-9s", label);
     for (int i = 0; i < n; i++) printf(" %6.3f", x[i]);
@@ -151,10 +117,10 @@ static void print_row(const char *label, const float *x, int n) {
 }
 
 static void narrate_head(const Head *h) {
-    int T = h->T, dk = h->dk, shown = T < 9 ? T : 9;
-    printf("  tokens   x                  (B,T,C)  = (1,%d,%d)\n", T, h->C);
+    int T = h->e.T, dk = h->dk, shown = T < 9 ? T : 9;
+    printf("  tokens   x                  (B,T,C)  = (1,%d,%d)\n", T, h->e.C);
     printf("  queries  Q = x Wq^T         (B,T,dk) = (1,%d,%d)   Wq (dk,C) = (%d,%d)\n", T, dk, dk,
-           h->C);
+           h->e.C);
     printf("  keys     K = x Wk^T         (B,T,dk) = (1,%d,%d)   Wk the same\n", T, dk);
     printf("  values   V = x Wv^T         (B,T,dk) = (1,%d,%d)   Wv the same\n", T, dk);
     printf("  scores   Q K^T / sqrt(dk)   (B,T,T)  = (1,%d,%d)   one per (query, key) pair\n", T,
@@ -163,18 +129,15 @@ static void narrate_head(const Head *h) {
     printf("  output   weights V          (B,T,dk) = (1,%d,%d)   row i: a mix of the values\n", T,
            dk);
     printf("  the entries of Q and K have std %.3f and %.3f (close to 1, by design)\n\n",
-           std_of(h->q, T * dk), std_of(h->k, T * dk));
+           narrate_std(h->q, T * dk), narrate_std(h->k, T * dk));
     printf("  Row 0, the class token's query against the first %d keys:\n", shown);
     print_row("scores", h->scores, shown);
     print_row("weights", h->att, shown);
-    double sum = 0.0, top = 0.0;
-    int best = 0;
-    for (int j = 0; j < T; j++) {
-        sum += h->att[j];
-        if (h->att[j] > top) top = h->att[j], best = j;
-    }
+    double sum = 0.0;
+    for (int j = 0; j < T; j++) sum += h->att[j];
+    int best = narrate_argmax(h->att, T);
     printf("  the %d weights of the row sum to %.6f; the largest, %.3f, goes to token %d\n", T, sum,
-           top, best);
+           h->att[best], best);
 }
 
 // ---- why divide by sqrt(d_k) ----------------------------------------------------------
@@ -277,18 +240,18 @@ static float equivariance_error(const float *out_p, const float *out, const int 
 // to. Returns the largest difference from the image's outputs in the same
 // order; *cls gets the class token's.
 static float shuffle_error(Head *h, const float *pos, const int *perm, float *cls) {
-    int T = h->T, N = h->N, C = h->C, dk = h->dk;
+    int T = h->e.T, N = h->e.N, C = h->e.C, dk = h->dk;
     float *out = xmalloc(sizeof(float) * T * dk); // (T,dk) in the image's order
     float *emb = xmalloc(sizeof(float) * N * C);  // (N,C) the patches' embeddings
-    project_patches(h);
-    make_tokens(h, pos);
-    head_forward(h, h->tokens);
+    embedding_project(&h->e);
+    make_tokens(&h->e, pos);
+    head_forward(h, h->e.tokens);
     memcpy(out, h->out, sizeof(float) * T * dk);
-    memcpy(emb, h->patch_emb, sizeof(float) * N * C);
+    memcpy(emb, h->e.patch_emb, sizeof(float) * N * C);
     for (int i = 1; i < T; i++) // token i gets the patch of token perm[i]
-        memcpy(h->patch_emb + (i - 1) * C, emb + (perm[i] - 1) * C, sizeof(float) * C);
-    make_tokens(h, pos);
-    head_forward(h, h->tokens);
+        memcpy(h->e.patch_emb + (i - 1) * C, emb + (perm[i] - 1) * C, sizeof(float) * C);
+    make_tokens(&h->e, pos);
+    head_forward(h, h->e.tokens);
     *cls = equivariance_error(h->out, out, perm, 1, dk); // row 0 only
     float err = equivariance_error(h->out, out, perm, T, dk);
     free(emb);
@@ -298,20 +261,21 @@ static float shuffle_error(Head *h, const float *pos, const int *perm, float *cl
 // endregion: permutation
 
 static void narrate_permutation(Head *h, Rng *rng) {
-    int *perm = xmalloc(sizeof(int) * h->T);
+    const Embedding *e = &h->e;
+    int *perm = xmalloc(sizeof(int) * e->T);
     perm[0] = 0;
-    rng_permutation(rng, perm + 1, h->N);
-    for (int i = 1; i < h->T; i++) perm[i] += 1;
-    float *sincos = xcalloc((size_t)h->T * h->C, sizeof(float)); // row 0: the class token's
-    posemb_sincos_2d(sincos + h->C, h->H / h->P, h->W / h->P, h->C);
+    rng_permutation(rng, perm + 1, e->N);
+    for (int i = 1; i < e->T; i++) perm[i] += 1;
+    float *sincos = xcalloc((size_t)e->T * e->C, sizeof(float)); // row 0: the class token's
+    posemb_sincos_2d(sincos + e->C, e->H / e->P, e->W / e->P, e->C);
     printf("  the patches shuffled: token i now holds patch");
-    for (int i = 1; i < h->T && i <= 12; i++) printf(" %d", perm[i]);
-    printf("%s\n", h->T > 13 ? " ..." : "");
+    for (int i = 1; i < e->T && i <= 12; i++) printf(" %d", perm[i]);
+    printf("%s\n", e->T > 13 ? " ..." : "");
     printf("  largest |output i of the shuffled tokens - output perm[i] of the image|:\n");
     printf("    %-31s %10s %12s\n", "", "all tokens", "class token");
     const char *names[3] = {"no position embeddings", "learned 1D, at init (std 0.02)",
                             "fixed 2D sin-cos"};
-    const float *pos[3] = {NULL, h->pos, sincos};
+    const float *pos[3] = {NULL, e->pos, sincos};
     for (int i = 0; i < 3; i++) {
         float cls, all = shuffle_error(h, pos[i], perm, &cls);
         printf("    %-31s %10.2g %12.2g\n", names[i], all, cls);
@@ -339,20 +303,22 @@ static void token_tics(char *buf, size_t size, int T, int row) {
 // matrix: row i is where token i looks. Block 0 the pixels, block 1 the
 // token numbers at the patch centres, block 2 the matrix.
 static void figure_attention(const char *dir, const Head *h, const char *label, int dk, int seed) {
-    int gw = h->W / h->P, T = h->T;
+    const Embedding *e = &h->e;
+    int gw = e->W / e->P, T = e->T;
     Error err;
     Plot plot;
-    check(plot_begin(&plot, dir, "attention_matrix",
-                     "x y pixel; then patch centres x y token; then the (T,T) attention weights",
-                     &err),
-          &err);
-    for (int y = 0; y < h->H; y++)
-        for (int x = 0; x < h->W; x++)
-            plot_printf(&plot, "%d %d %.4f\n", x, y, h->image[y * h->W + x]);
+    narrate_check(
+        plot_begin(&plot, dir, "attention_matrix",
+                   "x y pixel; then patch centres x y token; then the (T,T) attention weights",
+                   &err),
+        program, &err);
+    for (int y = 0; y < e->H; y++)
+        for (int x = 0; x < e->W; x++)
+            plot_printf(&plot, "%d %d %.4f\n", x, y, e->image[y * e->W + x]);
     plot_end_block(&plot);
-    for (int n = 0; n < h->N; n++)
-        plot_printf(&plot, "%g %g %d\n", (n % gw) * h->P + (h->P - 1) / 2.0,
-                    (n / gw) * h->P + (h->P - 1) / 2.0, n + 1);
+    for (int n = 0; n < e->N; n++)
+        plot_printf(&plot, "%g %g %d\n", (n % gw) * e->P + (e->P - 1) / 2.0,
+                    (n / gw) * e->P + (e->P - 1) / 2.0, n + 1);
     plot_end_block(&plot);
     for (int i = 0; i < T; i++) {
         for (int j = 0; j < T; j++) plot_printf(&plot, "%s%.5f", j ? " " : "", h->att[i * T + j]);
@@ -386,11 +352,11 @@ static void figure_attention(const char *dir, const Head *h, const char *label, 
         "set title 'softmax(Q K^T / sqrt(d_k)): each row sums to 1'\n"
         "plot DATA index 2 matrix with image\n"
         "unset multiplot\n",
-        label, dk, seed, h->W, h->H, gw - 1, h->P, h->P, h->H / h->P - 1, h->P, h->P,
+        label, dk, seed, e->W, e->H, gw - 1, e->P, e->P, e->H / e->P - 1, e->P, e->P,
         T <= 20 ? 20 : 10, colormap_viridis_gnuplot(), tics, tics, T, T);
     plot.width = 1800;
     plot.height = 860;
-    check(plot_render(&plot, script, &err), &err);
+    narrate_check(plot_render(&plot, script, &err), program, &err);
 }
 
 // Mean largest weight and mean entropy of a softmax row against d_k, with and
@@ -398,11 +364,12 @@ static void figure_attention(const char *dir, const Head *h, const char *label, 
 static void figure_saturation(const char *dir, const Saturation *sweep, int count) {
     Error err;
     Plot plot;
-    check(plot_begin(&plot, dir, "softmax_saturation",
-                     "dk  largest weight: raw scaled  entropy: raw scaled  std q.k: raw scaled  "
-                     "|gradient|: raw scaled",
-                     &err),
-          &err);
+    narrate_check(
+        plot_begin(&plot, dir, "softmax_saturation",
+                   "dk  largest weight: raw scaled  entropy: raw scaled  std q.k: raw scaled  "
+                   "|gradient|: raw scaled",
+                   &err),
+        program, &err);
     for (int i = 0; i < count; i++) {
         const Saturation *s = &sweep[i];
         plot_printf(&plot, "%d %.5f %.5f %.5f %.5f %.4f %.4f %.5f %.5f\n", s->dk, s->top_raw,
@@ -433,7 +400,7 @@ static void figure_saturation(const char *dir, const Saturation *sweep, int coun
         DRAW_TOKENS, log(DRAW_TOKENS));
     plot.width = 1800;
     plot.height = 800;
-    check(plot_render(&plot, script, &err), &err);
+    narrate_check(plot_render(&plot, script, &err), program, &err);
 }
 
 // ---- the chapter -----------------------------------------------------------------------
@@ -454,17 +421,17 @@ static void run_chapter(const Options *opt, const FashionMnist *test) {
     rng_seed(&draws, (uint64_t)opt->seed + 1); // the experiment's draws, apart from the weights
     head_init(&h, &rng);
     const char *label = fashion_mnist_class_names[test->labels[opt->index]];
-    fashion_mnist_image(test, opt->index, h.image);
+    fashion_mnist_image(test, opt->index, h.e.image);
 
     printf("1. The tokens: Fashion-MNIST test image %d (\"%s\") as in chapter 02\n", opt->index,
            label);
     printf("  %d patches of %dx%d, projected to C = %d, the class token in front, learned\n"
            "  positions added: T = %d tokens; each standardised to mean 0, variance 1\n",
-           h.N, h.P, h.P, h.C, h.T);
-    project_patches(&h);
-    make_tokens(&h, h.pos);
+           h.e.N, h.e.P, h.e.P, h.e.C, h.e.T);
+    embedding_project(&h.e);
+    make_tokens(&h.e, h.e.pos);
     printf("\n2. One head of size d_k = %d, random weights (seed %d)\n", h.dk, opt->seed);
-    head_forward(&h, h.tokens);
+    head_forward(&h, h.e.tokens);
     narrate_head(&h);
     figure_attention(opt->out, &h, label, opt->dk, opt->seed);
 
@@ -505,7 +472,7 @@ int main(int argc, char **argv) {
     FashionMnist test;
     load_inputs(&opt, &test);
     Error err;
-    check(make_dirs(opt.out, &err), &err);
+    narrate_check(make_dirs(opt.out, &err), program, &err);
 
     printf("Chapter 03: attention\n\n");
     run_chapter(&opt, &test);

@@ -27,51 +27,33 @@ typedef struct {
 
 static const char *program = "ch04_multihead";
 
-// Exits with one line naming the problem.
-static void check(bool ok, const Error *err) {
-    if (!ok) error_exit(program, err, 1);
-}
-
 // ---- the tokens and one multi-head attention layer ----------------------------------
 
-// Chapter 02's embedding and one MHA layer: parameters in one allocation,
-// activations in another.
+// Chapter 02's embedding (src/embed.c) and one MHA layer: parameters in one
+// allocation, activations in another.
 typedef struct {
-    int H, W, P, N, T, D, C, NH; // D = P*P numbers per patch
+    Embedding e; // image (1,1,H,W) ... tokens (1,T,C)
+    int NH;      // heads
     Tensors params, acts;
-    float *patch_w, *patch_b;  // (C,D), (C) the patch projection
-    float *class_token, *pos;  // (C), (T,C)
-    MhaWeights mha;            // in_proj (3C,C), (3C); out_proj (C,C), (C)
-    float *in_w, *in_b;        // the same, writable
-    float *out_w, *out_b;      //
-    float *image, *patches;    // (1,H,W), (1,N,D)
-    float *patch_emb, *tokens; // (1,N,C), (1,T,C)
-    MhaActivations a;          // qkv (1,T,3C) ... concat (1,T,C)
-    float *out;                // (1,T,C)
+    MhaWeights mha;       // in_proj (3C,C), (3C); out_proj (C,C), (C)
+    float *in_w, *in_b;   // the same, writable
+    float *out_w, *out_b; //
+    MhaActivations a;     // qkv (1,T,3C) ... concat (1,T,C)
+    float *out;           // (1,T,C)
 } Model;
 
 static void model_build(Model *m, int H, int W, int P, int C, int NH) {
-    *m = (Model){.H = H, .W = W, .P = P, .C = C, .NH = NH};
-    m->N = patch_count(H, W, P);
-    m->T = m->N + 1;
-    m->D = P * P;
-    int T = m->T;
+    m->NH = NH;
     tensors_init(&m->params);
-    tensors_add(&m->params, &m->patch_w, 2, (int[]){C, m->D}, "patch_w");
-    tensors_add(&m->params, &m->patch_b, 1, (int[]){C}, "patch_b");
-    tensors_add(&m->params, &m->class_token, 1, (int[]){C}, "class_token");
-    tensors_add(&m->params, &m->pos, 2, (int[]){T, C}, "pos");
+    tensors_init(&m->acts);
+    embedding_add(&m->e, &m->params, &m->acts, 1, H, W, P, C);
+    int T = m->e.T;
     tensors_add(&m->params, &m->in_w, 2, (int[]){3 * C, C}, "attn.in_proj_weight");
     tensors_add(&m->params, &m->in_b, 1, (int[]){3 * C}, "attn.in_proj_bias");
     tensors_add(&m->params, &m->out_w, 2, (int[]){C, C}, "attn.out_proj.weight");
     tensors_add(&m->params, &m->out_b, 1, (int[]){C}, "attn.out_proj.bias");
     tensors_alloc(&m->params);
     m->mha = (MhaWeights){m->in_w, m->in_b, m->out_w, m->out_b};
-    tensors_init(&m->acts);
-    tensors_add(&m->acts, &m->image, 3, (int[]){1, H, W}, "image");
-    tensors_add(&m->acts, &m->patches, 3, (int[]){1, m->N, m->D}, "patches");
-    tensors_add(&m->acts, &m->patch_emb, 3, (int[]){1, m->N, C}, "patch_emb");
-    tensors_add(&m->acts, &m->tokens, 3, (int[]){1, T, C}, "tokens");
     mha_activations_add(&m->acts, &m->a, 1, T, C, NH, "attn");
     tensors_add(&m->acts, &m->out, 3, (int[]){1, T, C}, "out");
     tensors_alloc(&m->acts);
@@ -82,11 +64,8 @@ static void model_build(Model *m, int H, int W, int P, int C, int NH) {
 // torch.nn.MultiheadAttention initialises it: in_proj_weight Xavier-uniform,
 // out_proj.weight uniform in ±1/sqrt(C) (a Linear's default), biases zero.
 static void model_init(Model *m, Rng *rng) {
-    int C = m->C;
-    float bound = 1.0f / sqrtf((float)m->D);
-    rng_fill_uniform(rng, m->patch_w, C * m->D, -bound, bound);
-    rng_fill_uniform(rng, m->patch_b, C, -bound, bound);
-    posemb_init_learned(m->pos, m->T, C, rng);
+    int C = m->e.C;
+    embedding_init(&m->e, rng);
     float xavier = sqrtf(6.0f / (float)(C + 3 * C)); // fan_in C, fan_out 3C
     rng_fill_uniform(rng, m->in_w, 3 * C * C, -xavier, xavier);
     rng_fill_uniform(rng, m->out_w, C * C, -1.0f / sqrtf((float)C), 1.0f / sqrtf((float)C));
@@ -98,24 +77,18 @@ static void model_free(Model *m) {
     tensors_free(&m->acts);
 }
 
-// tokens (1,T,C) from the image: patches, projection, class token, positions.
-static void embed(Model *m) {
-    patchify(m->patches, m->image, 1, 1, m->H, m->W, m->P);
-    linear_forward(m->patch_emb, m->patches, m->patch_w, m->patch_b, m->N, m->D, m->C);
-    tokens_forward(m->tokens, m->patch_emb, m->class_token, m->pos, 1, m->N, m->C);
-    standardize_rows(m->tokens, m->T, m->C, 1e-5f);
+// tokens (1,T,C) from the image: patches, projection, class token, positions,
+// each token standardised.
+static void make_tokens(Embedding *e) {
+    embedding_project(e);
+    tokens_forward(e->tokens, e->patch_emb, e->class_token, e->pos, 1, e->N, e->C);
+    standardize_rows(e->tokens, e->T, e->C, 1e-5f);
 }
 
 // ---- narration -----------------------------------------------------------------------
 
-static float max_abs_difference(const float *a, const float *b, int n) {
-    float worst = 0.0f;
-    for (int i = 0; i < n; i++) worst = fmaxf(worst, fabsf(a[i] - b[i]));
-    return worst;
-}
-
 static void narrate_shapes(const Model *m) {
-    int T = m->T, C = m->C, NH = m->NH, hs = C / NH;
+    int T = m->e.T, C = m->e.C, NH = m->NH, hs = C / NH;
     printf("  tokens  x                     (B,T,C)     = (1,%d,%d)\n", T, C);
     printf("  qkv = x W_in^T + b_in         (B,T,3C)    = (1,%d,%d)   W_in (3C,C) = (%d,%d)\n", T,
            3 * C, 3 * C, C);
@@ -135,7 +108,7 @@ static void narrate_shapes(const Model *m) {
 // What each head's class token looks at: its largest weight, the patch it
 // goes to, and the entropy of its row against the uniform ln T.
 static void narrate_heads(const Model *m) {
-    int T = m->T;
+    int T = m->e.T;
     double worst = 0.0;
     for (int r = 0; r < m->NH * T; r++) {
         double sum = 0.0;
@@ -147,12 +120,9 @@ static void narrate_heads(const Model *m) {
            1.0 / T, T, log(T));
     for (int h = 0; h < m->NH && h < 8; h++) {
         const float *row = m->a.att + (size_t)h * T * T; // (T): query 0 of head h
-        int best = 1;
+        int best = 1 + narrate_argmax(row + 1, T - 1);   // among the patches
         double entropy = 0.0;
-        for (int j = 0; j < T; j++) {
-            if (j > 0 && row[j] > row[best]) best = j;
-            entropy -= row[j] * log(row[j]);
-        }
+        for (int j = 0; j < T; j++) entropy -= row[j] * log(row[j]);
         printf("    head %d: to itself %.3f, most to patch %2d (%.3f), entropy %.2f\n", h + 1,
                row[0], best, row[best], entropy);
     }
@@ -162,7 +132,7 @@ static void narrate_heads(const Model *m) {
 // NH = 1, in_proj = [Wq; Wk; Wv], zero biases, out_proj = identity: the layer
 // must be chapter 03's single head, q = x Wq^T, ..., attention_forward.
 static void compare_with_one_head(const Model *m, Rng *rng) {
-    int T = m->T, C = m->C;
+    int T = m->e.T, C = m->e.C;
     Tensors params, acts;
     float *in_w, *in_b, *out_w, *out_b;    // (3C,C), (3C), (C,C), (C)
     float *q, *k, *v, *single, *att, *out; // (T,C) x4, (T,T), (T,C)
@@ -183,16 +153,17 @@ static void compare_with_one_head(const Model *m, Rng *rng) {
 
     rng_fill_normal(rng, in_w, 3 * C * C, 0.0f, 1.0f / sqrtf((float)C)); // Wq; Wk; Wv
     for (int c = 0; c < C; c++) out_w[c * C + c] = 1.0f;
-    mha_forward(out, &a, m->tokens, &(MhaWeights){in_w, in_b, out_w, out_b}, 1, T, C, 1);
-    linear_forward(q, m->tokens, in_w, NULL, T, C, C); // chapter 03: three projections,
-    linear_forward(k, m->tokens, in_w + C * C, NULL, T, C, C);
-    linear_forward(v, m->tokens, in_w + 2 * C * C, NULL, T, C, C);
+    mha_forward(out, &a, m->e.tokens, &(MhaWeights){in_w, in_b, out_w, out_b}, 1, T, C, 1);
+    linear_forward(q, m->e.tokens, in_w, NULL, T, C, C); // chapter 03: three projections,
+    linear_forward(k, m->e.tokens, in_w + C * C, NULL, T, C, C);
+    linear_forward(v, m->e.tokens, in_w + 2 * C * C, NULL, T, C, C);
     attention_forward(single, att, q, k, v, 1, T, C); // then one head of size C
     printf("  mha_forward with NH = 1, in_proj = [Wq; Wk; Wv], out_proj = I, zero biases,\n"
            "  against chapter 03 (three linear_forward, one attention_forward, d_k = %d):\n",
            C);
     printf("    largest difference: weights %.2g, outputs %.2g\n",
-           max_abs_difference(a.att, att, T * T), max_abs_difference(out, single, T * C));
+           narrate_max_abs_difference(a.att, att, T * T),
+           narrate_max_abs_difference(out, single, T * C));
     tensors_free(&params);
     tensors_free(&acts);
 }
@@ -202,7 +173,7 @@ static void compare_with_one_head(const Model *m, Rng *rng) {
 // The layer's parameters (from the allocation) and its work for several head
 // counts: the same weights, cut into more and smaller heads.
 static void narrate_cost(const Model *m) {
-    long long T = m->T, C = m->C, params = 0;
+    long long T = m->e.T, C = m->e.C, params = 0;
     const char *names[] = {"attn.in_proj_weight", "attn.in_proj_bias", "attn.out_proj.weight",
                            "attn.out_proj.bias"};
     for (int i = 0; i < 4; i++) params += (long long)tensors_find(&m->params, names[i])->count;
@@ -229,21 +200,22 @@ static void narrate_cost(const Model *m) {
 // on one colour scale for all heads. Block 0 the pixels; block h the patch
 // centres and head h's weights.
 static void figure_heads(const char *dir, const Model *m, const char *label, int seed) {
-    int T = m->T, P = m->P, gw = m->W / P, shown = m->NH < 16 ? m->NH : 16;
+    int T = m->e.T, P = m->e.P, gw = m->e.W / P, shown = m->NH < 16 ? m->NH : 16;
     int columns = shown < 4 ? shown : 4, rows = (shown + columns - 1) / columns;
     Error err;
     Plot plot;
-    check(plot_begin(&plot, dir, "class_token_attention",
-                     "x y gray (0-255); then per head: patch centre x y, class-token weight", &err),
-          &err);
-    for (int y = 0; y < m->H; y++)
-        for (int x = 0; x < m->W; x++)
-            plot_printf(&plot, "%d %d %.0f\n", x, y, 255.0f * m->image[y * m->W + x]);
+    narrate_check(
+        plot_begin(&plot, dir, "class_token_attention",
+                   "x y gray (0-255); then per head: patch centre x y, class-token weight", &err),
+        program, &err);
+    for (int y = 0; y < m->e.H; y++)
+        for (int x = 0; x < m->e.W; x++)
+            plot_printf(&plot, "%d %d %.0f\n", x, y, 255.0f * m->e.image[y * m->e.W + x]);
     float top = 0.0f;
     for (int h = 0; h < shown; h++) {
         plot_end_block(&plot);
         const float *row = m->a.att + (size_t)h * T * T; // (T): query 0 of head h
-        for (int n = 0; n < m->N; n++) {
+        for (int n = 0; n < m->e.N; n++) {
             plot_printf(&plot, "%g %g %.5f\n", (n % gw) * P + (P - 1) / 2.0,
                         (n / gw) * P + (P - 1) / 2.0, row[1 + n]);
             top = fmaxf(top, row[1 + n]);
@@ -261,8 +233,8 @@ static void figure_heads(const char *dir, const Model *m, const char *label, int
         "  title \"Where the class token looks, head by head: %d heads of size %d on a %dx%d patch "
         "grid\\n{/*0.8 a Fashion-MNIST %s, RANDOM weights (seed %d): no meaning yet; uniform "
         "would be %.3f}\"\n",
-        colormap_viridis_gnuplot(), top, 1.0 / T, m->W, m->H, rows, columns, m->NH, m->C / m->NH,
-        gw, m->H / P, label, seed, 1.0 / T);
+        colormap_viridis_gnuplot(), top, 1.0 / T, m->e.W, m->e.H, rows, columns, m->NH,
+        m->e.C / m->NH, gw, m->e.H / P, label, seed, 1.0 / T);
     for (int h = 0; h < shown; h++)
         used += snprintf(script + used, sizeof script - (size_t)used,
                          "set title 'head %d'\n"
@@ -273,7 +245,7 @@ static void figure_heads(const char *dir, const Model *m, const char *label, int
     snprintf(script + used, sizeof script - (size_t)used, "unset multiplot\n");
     plot.width = 420 * columns + 330;
     plot.height = 470 * rows + 170;
-    check(plot_render(&plot, script, &err), &err);
+    narrate_check(plot_render(&plot, script, &err), program, &err);
 }
 
 // ---- the chapter -----------------------------------------------------------------------
@@ -298,15 +270,15 @@ static void run_chapter(const Options *opt, const FashionMnist *test) {
     rng_seed(&rng, (uint64_t)opt->seed);
     model_init(&m, &rng);
     const char *label = fashion_mnist_class_names[test->labels[opt->index]];
-    fashion_mnist_image(test, opt->index, m.image);
-    embed(&m);
+    fashion_mnist_image(test, opt->index, m.e.image);
+    make_tokens(&m.e);
     printf("1. The tokens: Fashion-MNIST test image %d (\"%s\"), P = %d: a %dx%d patch grid,\n"
            "  T = %d tokens of width C = %d, made and standardised as in chapter 03\n",
-           opt->index, label, m.P, m.W / m.P, m.H / m.P, m.T, m.C);
+           opt->index, label, m.e.P, m.e.W / m.e.P, m.e.H / m.e.P, m.e.T, m.e.C);
 
-    printf("\n2. %d heads of size hs = C/NH = %d/%d = %d, side by side\n", m.NH, m.C, m.NH,
-           m.C / m.NH);
-    mha_forward(m.out, &m.a, m.tokens, &m.mha, 1, m.T, m.C, m.NH);
+    printf("\n2. %d heads of size hs = C/NH = %d/%d = %d, side by side\n", m.NH, m.e.C, m.NH,
+           m.e.C / m.NH);
+    mha_forward(m.out, &m.a, m.e.tokens, &m.mha, 1, m.e.T, m.e.C, m.NH);
     narrate_shapes(&m);
     narrate_heads(&m);
     printf("  These weights are random: what the heads look at means nothing yet (chapter 09\n"
@@ -343,7 +315,7 @@ int main(int argc, char **argv) {
     FashionMnist test;
     load_inputs(&opt, &test);
     Error err;
-    check(make_dirs(opt.out, &err), &err);
+    narrate_check(make_dirs(opt.out, &err), program, &err);
 
     printf("Chapter 04: multi-head attention\n\n");
     run_chapter(&opt, &test);

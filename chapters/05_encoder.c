@@ -28,9 +28,6 @@ typedef struct {
     const char *out;      // where the figures go
 } Options;
 
-// Fashion-MNIST's training-set pixel mean and standard deviation, for normalising.
-#define FASHION_MEAN 0.2860f
-#define FASHION_STD  0.3530f
 enum {
     SIDE = 28,        // Fashion-MNIST images are SIDE x SIDE
     DEPTH_IMAGES = 8, // test images averaged over in the depth figure
@@ -38,26 +35,9 @@ enum {
 
 static const char *program = "ch05_encoder";
 
-// Exits with one line naming the problem.
-static void check(bool ok, const Error *err) {
-    if (!ok) error_exit(program, err, 1);
-}
-
-static double mean_of(const float *x, int n) {
-    double s = 0;
-    for (int i = 0; i < n; i++) s += x[i];
-    return s / n;
-}
-
 // x, with what rounds to -0.0000 printed as 0.0000.
 static double tidy(double x) {
     return fabs(x) < 5e-5 ? 0.0 : x;
-}
-
-static double std_of(const float *x, int n) {
-    double m = mean_of(x, n), s = 0;
-    for (int i = 0; i < n; i++) s += (x[i] - m) * (x[i] - m);
-    return sqrt(s / n);
 }
 
 // Root mean square: the typical size of the numbers in x (n).
@@ -84,10 +64,12 @@ static void narrate_layernorm(const float *token, int C, int t) {
     layernorm_forward(normed, NULL, NULL, token, one, zero, 1, C);
     printf("  token %d, the patch at the centre of the grid, C = %d numbers:\n", t, C);
     print_values("token", token, 6);
-    printf("    mean %.4f, standard deviation %.4f\n", tidy(mean_of(token, C)), std_of(token, C));
+    printf("    mean %.4f, standard deviation %.4f\n", tidy(narrate_mean(token, C)),
+           narrate_std(token, C));
     printf("  LN(token) = (token - mean) / sqrt(var + 1e-6) * weight + bias, weight 1, bias 0:\n");
     print_values("LN(token)", normed, 6);
-    printf("    mean %.4f, standard deviation %.4f\n", tidy(mean_of(normed, C)), std_of(normed, C));
+    printf("    mean %.4f, standard deviation %.4f\n", tidy(narrate_mean(normed, C)),
+           narrate_std(normed, C));
     free(one);
     free(zero);
     free(normed);
@@ -207,13 +189,14 @@ static void figure_gelu(const char *dir) {
     gelu_forward(gm, xm, n);
     Error err;
     Plot plot;
-    check(plot_begin(&plot, dir, "gelu_relu", "x relu gelu relu' gelu'", &err), &err);
+    narrate_check(plot_begin(&plot, dir, "gelu_relu", "x relu gelu relu' gelu'", &err), program,
+                  &err);
     for (int i = 0; i < n; i++)
         plot_printf(&plot, "%.3f %.6f %.6f %.0f %.6f\n", x[i], fmaxf(x[i], 0.0f), g[i],
                     x[i] > 0 ? 1.0 : 0.0, (gp[i] - gm[i]) / (2 * h));
     plot.width = 1600;
     plot.height = 700;
-    check(
+    narrate_check(
         plot_render(
             &plot,
             "set multiplot layout 1,2 title \"GELU against ReLU\" font ',20'\n"
@@ -230,18 +213,16 @@ static void figure_gelu(const char *dir) {
             "     '' using 1:5 with lines lw 4 lc rgb '#1f77b4' title \"GELU'(x)\"\n"
             "unset multiplot\n",
             &err),
-        &err);
+        program, &err);
 }
 
 // Images first..first+B-1 of the test set, normalised: (B,1,28,28).
 static float *test_images(const FashionMnist *test, int first, int B) {
     int HW = test->rows * test->cols;
     float *images = xmalloc(sizeof(float) * B * HW);
-    for (int b = 0; b < B; b++) {
-        float *x = images + (size_t)b * HW;
-        fashion_mnist_image(test, (first + b) % test->count, x);
-        for (int i = 0; i < HW; i++) x[i] = (x[i] - FASHION_MEAN) / FASHION_STD;
-    }
+    for (int b = 0; b < B; b++)
+        fashion_mnist_normalized(test, (first + b) % test->count, FASHION_MNIST_MEAN,
+                                 FASHION_MNIST_STD, images + (size_t)b * HW);
     return images;
 }
 
@@ -261,11 +242,11 @@ static void figure_depth(const char *dir, const VitConfig *tiny, int depth, int 
     size_t n = (size_t)DEPTH_IMAGES * vit_tokens(&cfg) * cfg.hidden_dim;
     Error err;
     Plot plot;
-    check(plot_begin(&plot, dir, "residual_depth",
-                     "block l  RMS(stream after l)  RMS(attention adds)  RMS(MLP adds)  "
-                     "RMS(block adds)/RMS(stream before)",
-                     &err),
-          &err);
+    narrate_check(plot_begin(&plot, dir, "residual_depth",
+                             "block l  RMS(stream after l)  RMS(attention adds)  RMS(MLP adds)  "
+                             "RMS(block adds)/RMS(stream before)",
+                             &err),
+                  program, &err);
     // region: depth-figure
     plot_printf(&plot, "0 %.6f NaN NaN NaN\n", rms_of(enc.a.tokens, n));
     const float *x = enc.a.tokens; // z_0
@@ -297,7 +278,7 @@ static void figure_depth(const char *dir, const VitConfig *tiny, int depth, int 
         cfg.hidden_dim, depth, seed, DEPTH_IMAGES, depth);
     plot.width = 1600;
     plot.height = 700;
-    check(plot_render(&plot, script, &err), &err);
+    narrate_check(plot_render(&plot, script, &err), program, &err);
     free(images);
     encoder_free(&enc);
 }
@@ -306,9 +287,9 @@ static void figure_depth(const char *dir, const VitConfig *tiny, int depth, int 
 static void figure_variants(const char *dir) {
     Error err;
     Plot plot;
-    check(plot_begin(&plot, dir, "variants",
-                     "size  params/16 params/32 (millions)  GFLOPs/16 GFLOPs/32", &err),
-          &err);
+    narrate_check(plot_begin(&plot, dir, "variants",
+                             "size  params/16 params/32 (millions)  GFLOPs/16 GFLOPs/32", &err),
+                  program, &err);
     for (int i = 0; i + 1 < vit_variant_count; i += 2) {
         const VitConfig *p16 = &vit_variants[i].config, *p32 = &vit_variants[i + 1].config;
         char size[16];
@@ -321,7 +302,7 @@ static void figure_variants(const char *dir) {
     }
     plot.width = 1600;
     plot.height = 750;
-    check(
+    narrate_check(
         plot_render(
             &plot,
             "set multiplot layout 1,2 title \"The ViT variants at 224x224, 1000 classes\" font ',20'\n"
@@ -340,7 +321,7 @@ static void figure_variants(const char *dir) {
             "     '' using ($0+1.0/6):5:(sprintf('%.1f', $5)) with labels rotate by 90 left offset 0,0.5 font ',14' notitle\n"
             "unset multiplot\n",
             &err),
-        &err);
+        program, &err);
 }
 
 // ---- the chapter -----------------------------------------------------------------
@@ -380,7 +361,8 @@ static void run_chapter(const Options *opt, const FashionMnist *test, const VitC
            "mean %.4f and std %.4f.\n",
            cfg->image_size, cfg->image_size, cfg->patch_size, T - 1, T, C, cfg->num_heads,
            C / cfg->num_heads, cfg->mlp_dim, cfg->num_layers, opt->seed, opt->index,
-           fashion_mnist_class_names[test->labels[opt->index]], FASHION_MEAN, FASHION_STD);
+           fashion_mnist_class_names[test->labels[opt->index]], FASHION_MNIST_MEAN,
+           FASHION_MNIST_STD);
     int t = 1 + (side / 2) * side + side / 2; // the patch at the centre of the grid
     printf("\n1. LayerNorm on one token\n");
     narrate_layernorm(enc.a.tokens + (size_t)t * C, C, t);
@@ -429,7 +411,7 @@ int main(int argc, char **argv) {
     FashionMnist test;
     Error err;
     fashion_mnist_load_test_or_exit(&test, program, opt.data_dir, opt.index);
-    check(make_dirs(opt.out, &err), &err);
+    narrate_check(make_dirs(opt.out, &err), program, &err);
 
     printf("Chapter 05: the encoder\n\n");
     run_chapter(&opt, &test, &cfg);

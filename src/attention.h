@@ -11,4 +11,11 @@ void softmax_rows(float *out, const float *in, int R, int N);
 void attention_forward(float *out, float *att, const float *q, const float *k, const float *v,
                        int B, int T, int hs);
 
+// The backward pass (the convention: linear.h): dq, dk, dv (B,T,hs) += from
+// dout (B,T,hs), given att (B,T,T) and q, k, v as the forward pass saw them;
+// datt (B,T,T) is scratch space, overwritten.
+void attention_backward(float *dq, float *dk, float *dv, float *datt, const float *dout,
+                        const float *att, const float *q, const float *k, const float *v, int B,
+                        int T, int hs);
+
 #endif

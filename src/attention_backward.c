@@ -2,7 +2,7 @@
 // attention: back through the weighted sum of the values, the softmax and the
 // scaled scores, each product through matmul; the B batch items (or heads)
 // shared out among the threads.
-#include "backward.h"
+#include "attention.h"
 
 #include <assert.h>
 #include <math.h>

@@ -1,6 +1,6 @@
 // ch01.h — everything chapter 01 may use: the foundations (errors, files,
-// random numbers, command line, data, pictures, plots, numbers as text) and
-// patches.
+// random numbers, command line, data, pictures, plots, numbers as text, the
+// chapter programs' shared narration helpers) and patches.
 #ifndef CH01_H
 #define CH01_H
 
@@ -11,6 +11,7 @@
 #include "files.h"
 #include "idx.h"
 #include "image.h"
+#include "narrate.h"
 #include "patch.h"
 #include "plot.h"
 #include "rng.h"

@@ -6,7 +6,6 @@
 #define CH06_H
 
 #include "adamw.h"
-#include "backward.h"
 #include "ch05.h"
 #include "checkpoint.h"
 #include "head.h"

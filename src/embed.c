@@ -1,6 +1,7 @@
 // embed.c — the Transformer's input tokens: the class token in front of the
 // projected patches, plus position embeddings (learned, or fixed 2D sin-cos);
-// and the cosine similarity the chapters use to look at position embeddings.
+// the cosine similarity the chapters use to look at position embeddings; and
+// the whole embedding of one image as the chapter programs 02-04 set it up.
 #include "embed.h"
 
 #include <assert.h>
@@ -8,6 +9,8 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include "error.h"
+#include "linear.h"
+#include "patch.h"
 
 // region: tokens-forward
 void tokens_forward(float *tokens, const float *patch_emb, const float *class_token,
@@ -72,3 +75,39 @@ void cosine_similarity_rows(float *sim, const float *x, int R, int C) {
     free(unit);
 }
 // endregion: cosine-similarity
+
+// region: embedding-add
+void embedding_add(Embedding *e, Tensors *params, Tensors *acts, int Cin, int H, int W, int P,
+                   int C) {
+    *e = (Embedding){.Cin = Cin, .H = H, .W = W, .P = P, .C = C};
+    e->N = patch_count(H, W, P);
+    e->T = e->N + 1;
+    e->D = Cin * P * P;
+    tensors_add(params, &e->weight, 4, (int[]){C, Cin, P, P}, "conv_proj.weight");
+    tensors_add(params, &e->bias, 1, (int[]){C}, "conv_proj.bias");
+    tensors_add(params, &e->class_token, 1, (int[]){C}, "class_token");
+    tensors_add(params, &e->pos, 2, (int[]){e->T, C}, "encoder.pos_embedding");
+    tensors_add(acts, &e->image, 4, (int[]){1, Cin, H, W}, "image");
+    tensors_add(acts, &e->patches, 3, (int[]){1, e->N, e->D}, "patches");
+    tensors_add(acts, &e->patch_emb, 3, (int[]){1, e->N, C}, "patch_emb");
+    tensors_add(acts, &e->tokens, 3, (int[]){1, e->T, C}, "tokens");
+}
+// endregion: embedding-add
+
+// region: embedding-init
+// PyTorch's default for a Conv2d: weight and bias uniform in ±1/sqrt(fan_in).
+// The class token starts at zero, as in torchvision and big_vision.
+void embedding_init(Embedding *e, Rng *rng) {
+    float bound = 1.0f / sqrtf((float)e->D);
+    rng_fill_uniform(rng, e->weight, e->C * e->D, -bound, bound);
+    rng_fill_uniform(rng, e->bias, e->C, -bound, bound);
+    posemb_init_learned(e->pos, e->T, e->C, rng);
+}
+// endregion: embedding-init
+
+// region: embedding-project
+void embedding_project(Embedding *e) {
+    patchify(e->patches, e->image, 1, e->Cin, e->H, e->W, e->P);                    // (1,N,D)
+    linear_forward(e->patch_emb, e->patches, e->weight, e->bias, e->N, e->D, e->C); // (1,N,C)
+}
+// endregion: embedding-project

@@ -1,6 +1,6 @@
 // embed_backward.c — the backward pass of the token assembly: the class token
 // and the position embeddings collect the gradients of every image.
-#include "backward.h"
+#include "embed.h"
 
 #include <stddef.h>
 

@@ -83,6 +83,13 @@ void encoder_weights_init(EncoderWeights *w, const VitConfig *cfg, Rng *rng);
 // One pre-LN block: out (B,T,C) = block(x (B,T,C)).
 void block_forward(float *out, BlockActivations *a, const float *x, const BlockWeights *w, int B,
                    int T, int C, int MLP, int NH);
+// Its backward pass (the convention: linear.h): dx (B,T,C) += from dout
+// (B,T,C), grads += (NULL: none wanted); dacts holds the block's scratch
+// activation gradients (overwritten), but dacts->out is not touched (it may
+// hold dout).
+void block_backward(float *dx, BlockWeights *grads, BlockActivations *dacts, const float *dout,
+                    const float *x, const BlockActivations *acts, const BlockWeights *w, int B,
+                    int T, int C, int MLP, int NH);
 // The encoder's first half: images (B,Cin,H,W), values already normalised, to
 // the tokens a->tokens (B,T,C): patches, their embedding, the class token and
 // the position embeddings.
@@ -96,5 +103,23 @@ void encoder_run(EncoderActivations *a, const EncoderWeights *w, const VitConfig
                  const float *images);
 // encoder_run on the Encoder's own weights and activations, at its batch size.
 void encoder_forward(Encoder *enc, const float *images);
+
+// The backward passes (the convention: linear.h), each the mirror of a forward above.
+// The second half: from d(out) (B,T,C) through the final LayerNorm and the
+// blocks to dacts->tokens (B,T,C), overwritten. grads += (NULL: none wanted);
+// dacts is scratch, but dacts->out is not touched (it may hold dout).
+void encoder_blocks_backward(EncoderWeights *grads, EncoderActivations *dacts, const float *dout,
+                             const EncoderActivations *acts, const EncoderWeights *w,
+                             const VitConfig *cfg, int B);
+// The first half: from dacts->tokens to the embedding's parameters, and to
+// the images (B,Cin,H,W) when dimages is not NULL (+=). The patches in acts
+// stand for the images.
+void encoder_embed_backward(EncoderWeights *grads, EncoderActivations *dacts, float *dimages,
+                            const EncoderActivations *acts, const EncoderWeights *w,
+                            const VitConfig *cfg, int B);
+// The whole encoder, both halves: from d(out) back to every parameter and to the images.
+void encoder_backward(EncoderWeights *grads, EncoderActivations *dacts, float *dimages,
+                      const float *dout, const EncoderActivations *acts, const EncoderWeights *w,
+                      const VitConfig *cfg, int B);
 
 #endif

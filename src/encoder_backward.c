@@ -1,9 +1,13 @@
 // encoder_backward.c — the backward pass of one pre-LN block (the residual
 // stream hands its gradient to both branches) and of the whole encoder, from
 // d(output tokens) back to every parameter and, if asked, to the images.
-#include "backward.h"
+#include "encoder.h"
 
 #include <stddef.h>
+#include "embed.h"
+#include "gelu.h"
+#include "layernorm.h"
+#include "linear.h"
 #include "matmul.h"
 
 // x (n) = 0, out (n) = x (n), out (n) += x (n): the elements shared out among the threads.

@@ -89,6 +89,12 @@ void fashion_mnist_image(const FashionMnist *data, int i, float *out) {
     for (int k = 0; k < n; k++) out[k] = src[k] / 255.0f;
 }
 
+void fashion_mnist_normalized(const FashionMnist *data, int i, float mean, float std, float *out) {
+    int n = data->rows * data->cols;
+    const unsigned char *src = data->pixels + (size_t)i * n; // (rows, cols)
+    for (int k = 0; k < n; k++) out[k] = ((float)src[k] / 255.0f - mean) / std;
+}
+
 CliOption fashion_mnist_data_option(const char **dir) {
     static const char help[] =
         "Fashion-MNIST directory (else $" FASHION_MNIST_ENV ", else " FASHION_MNIST_DEFAULT_DIR ")";

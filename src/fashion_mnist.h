@@ -12,6 +12,11 @@
 #define FASHION_MNIST_DEFAULT_DIR "/usr/share/datasets/fashion-mnist"
 #define FASHION_MNIST_ENV         "FASHION_MNIST_DIR"
 
+// The training set's pixel mean and standard deviation (of pixel/255): what a
+// model's input is normalised with.
+#define FASHION_MNIST_MEAN 0.2860f
+#define FASHION_MNIST_STD  0.3530f
+
 typedef enum { FASHION_MNIST_TRAIN, FASHION_MNIST_TEST } FashionMnistSplit;
 
 typedef struct {
@@ -45,5 +50,8 @@ void fashion_mnist_load_test_or_exit(FashionMnist *test, const char *program, co
 
 // Image i as floats in [0, 1]: out (rows, cols).
 void fashion_mnist_image(const FashionMnist *data, int i, float *out);
+// Image i as a model's input: out (rows, cols) = (pixel/255 - mean) / std,
+// usually with FASHION_MNIST_MEAN and FASHION_MNIST_STD.
+void fashion_mnist_normalized(const FashionMnist *data, int i, float mean, float std, float *out);
 
 #endif

@@ -6,4 +6,7 @@
 
 void gelu_forward(float *out, const float *x, int n);   // out, x: (n)
 
+// The backward pass (the convention: linear.h): dx (n) += dout (n) * (Phi(x) + x phi(x))
+void gelu_backward(float *dx, const float *dout, const float *x, int n);
+
 #endif

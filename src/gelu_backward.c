@@ -1,7 +1,7 @@
 // gelu_backward.c — the derivative of the exact GELU, with src/vecmath.h's
 // erf and exp so that the loop vectorises; the elements shared out among the
 // threads.
-#include "backward.h"
+#include "gelu.h"
 
 #include "vecmath.h"
 

@@ -7,7 +7,6 @@
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
-#include "backward.h"
 #include "linear.h"
 
 // region: head-params

@@ -11,4 +11,10 @@
 void layernorm_forward(float *out, float *mean, float *rstd, const float *x, const float *weight,
                        const float *bias, int R, int C);
 
+// The backward pass (the convention: linear.h): dx (R,C), dweight, dbias (C)
+// += from dout (R,C); x (R,C) and mean, rstd (R) as layernorm_forward saw and
+// saved them.
+void layernorm_backward(float *dx, float *dweight, float *dbias, const float *dout, const float *x,
+                        const float *weight, const float *mean, const float *rstd, int R, int C);
+
 #endif

@@ -2,7 +2,7 @@
 // mean and 1/std the forward pass kept (as in llm.c): the input's gradient row
 // by row, the rows shared out among the threads; the weight's and bias's
 // gradients summed over the rows, the columns shared out.
-#include "backward.h"
+#include "layernorm.h"
 
 #include <omp.h>
 #include <stddef.h>

@@ -1,7 +1,7 @@
 // linear_backward.c — the backward pass of the fully connected layer: three
 // matrix products' worth of gradients, all through matmul, and the bias
 // gradient summed over the rows with the columns shared out among the threads.
-#include "backward.h"
+#include "linear.h"
 
 #include <omp.h>
 #include <stddef.h>

@@ -32,4 +32,19 @@ void mha_activations_add(Tensors *t, MhaActivations *acts, int B, int T, int C, 
 void mha_forward(float *out, MhaActivations *acts, const float *x, const MhaWeights *w, int B,
                  int T, int C, int NH);
 
+// Gradients of the parameters, in the layout of MhaWeights.
+typedef struct {
+    float *in_proj_weight;    // (3C,C)
+    float *in_proj_bias;      // (3C)
+    float *out_proj_weight;   // (C,C)
+    float *out_proj_bias;     // (C)
+} MhaGrads;
+
+// The backward pass (the convention: linear.h): dx (B,T,C) and grads += from
+// dout (B,T,C); dacts holds scratch gradients of the activations (the shapes
+// of acts; overwritten).
+void mha_backward(float *dx, MhaGrads *grads, MhaActivations *dacts, const float *dout,
+                  const MhaActivations *acts, const float *x, const MhaWeights *w, int B, int T,
+                  int C, int NH);
+
 #endif

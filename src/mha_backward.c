@@ -2,13 +2,15 @@
 // projection, the heads' concatenation undone, every head's attention, the
 // split into heads undone, and the input projection; for small heads the middle
 // three at once, in place (heads_backward, the mirror of mha.c's heads_forward).
-#include "backward.h"
+#include "mha.h"
 
 #include <assert.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
+#include "attention.h"
+#include "linear.h"
 #include "matmul.h"
 #include "vecmath.h"
 

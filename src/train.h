@@ -17,10 +17,6 @@
 #include "progress.h"
 #include "rng.h"
 
-// Fashion-MNIST's training-set pixel mean and standard deviation (of pixel/255).
-#define FASHION_MNIST_MEAN 0.2860f
-#define FASHION_MNIST_STD  0.3530f
-
 typedef struct {
     int epochs;            // passes over the training images
     int batch;             // B, images per step

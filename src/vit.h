@@ -7,7 +7,6 @@
 #ifndef VIT_H
 #define VIT_H
 
-#include "backward.h"
 #include "encoder.h"
 #include "head.h"
 #include "model.h"

@@ -2,8 +2,9 @@
 // chapter rests on (a linear layer on patch rows is a convolution with
 // kernel = stride = P, with the same weights), the convolution on a case worked
 // by hand, the class token and positions in their places, the 2D sin-cos
-// embeddings at hand-computed entries, cosine similarity, and the learned
-// embeddings' initial distribution.
+// embeddings at hand-computed entries, cosine similarity, the learned
+// embeddings' initial distribution, and the whole embedding as the chapter
+// programs set it up (embedding_add, embedding_init, embedding_project).
 #include <math.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -235,22 +236,74 @@ Test(embedding, learned_init_is_the_same_for_the_same_seed) {
     expect_floats_equal("same seed", a, b, 40, 0);
 }
 
-// ---- the embedding's parameters, in one allocation ---------------------------------------
+// ---- the whole embedding, as the chapter programs set it up -----------------------------
 
 Test(embedding, vit_b16_embedding_parameters_in_one_allocation) {
-    enum { C = 768, Cin = 3, P = 16, T = 197 };
-    Tensors t;
-    tensors_init(&t);
-    float *weight, *bias, *class_token, *pos;
-    tensors_add(&t, &weight, 4, (int[]){C, Cin, P, P}, "conv_proj.weight");
-    tensors_add(&t, &bias, 1, (int[]){C}, "conv_proj.bias");
-    tensors_add(&t, &class_token, 3, (int[]){1, 1, C}, "class_token");
-    tensors_add(&t, &pos, 3, (int[]){1, T, C}, "encoder.pos_embedding");
-    tensors_alloc(&t);
+    enum { C = 768, Cin = 3, S = 224, P = 16, N = 196, T = 197, D = Cin * P * P };
+    Tensors params, acts;
+    tensors_init(&params);
+    tensors_init(&acts);
+    Embedding e;
+    embedding_add(&e, &params, &acts, Cin, S, S, P, C);
+    tensors_alloc(&params);
+    tensors_alloc(&acts);
+    cr_assert(e.N == N && e.T == T && e.D == D, "N %d, T %d, D %d", e.N, e.T, e.D);
     // torchvision's vit_b_16: 589,824 + 768 + 768 + 151,296
-    cr_assert_eq(t.total, 742656);
-    cr_assert_eq(tensors_find(&t, "encoder.pos_embedding")->count, 151296);
-    cr_assert_eq(*tensors_find(&t, "class_token")->slot, class_token);
-    cr_assert_eq(class_token, bias + C);
-    tensors_free(&t);
+    cr_assert_eq(params.total, 742656);
+    const TensorEntry *weight = tensors_find(&params, "conv_proj.weight");
+    cr_assert(weight != NULL && weight->ndim == 4 && weight->shape[1] == Cin);
+    cr_assert_eq(tensors_find(&params, "encoder.pos_embedding")->count, 151296);
+    cr_assert_eq(*tensors_find(&params, "class_token")->slot, e.class_token);
+    cr_assert_eq(e.class_token, e.bias + C);
+    cr_assert_eq(acts.total, (size_t)Cin * S * S + N * D + N * C + T * C);
+    cr_assert_eq(*tensors_find(&acts, "tokens")->slot, e.tokens);
+    tensors_free(&params);
+    tensors_free(&acts);
+}
+
+// A small embedding of one 1x8x8 image in 4x4 patches, width 6, initialised with seed.
+static void small_embedding(Embedding *e, Tensors *params, Tensors *acts, uint64_t seed) {
+    tensors_init(params);
+    tensors_init(acts);
+    embedding_add(e, params, acts, 1, 8, 8, 4, 6);
+    tensors_alloc(params);
+    tensors_alloc(acts);
+    Rng rng;
+    rng_seed(&rng, seed);
+    embedding_init(e, &rng);
+}
+
+Test(embedding, init_draws_weight_bias_then_positions_and_leaves_the_class_token_zero) {
+    Tensors params, acts;
+    Embedding e;
+    small_embedding(&e, &params, &acts, 5);
+    enum { C = 6, D = 16, T = 5 };
+    float weight[C * D], bias[C], pos[T * C], zero[C] = {0};
+    Rng rng;
+    rng_seed(&rng, 5);
+    float bound = 1.0f / sqrtf((float)D); // PyTorch's Conv2d default: 1/sqrt(fan_in)
+    rng_fill_uniform(&rng, weight, C * D, -bound, bound);
+    rng_fill_uniform(&rng, bias, C, -bound, bound);
+    posemb_init_learned(pos, T, C, &rng);
+    expect_floats_equal("weight", e.weight, weight, C * D, 0);
+    expect_floats_equal("bias", e.bias, bias, C, 0);
+    expect_floats_equal("class token", e.class_token, zero, C, 0);
+    expect_floats_equal("positions", e.pos, pos, T * C, 0);
+    tensors_free(&params);
+    tensors_free(&acts);
+}
+
+Test(embedding, project_is_patchify_then_the_linear_layer) {
+    Tensors params, acts;
+    Embedding e;
+    small_embedding(&e, &params, &acts, 6);
+    for (int i = 0; i < 64; i++) e.image[i] = (float)((i * 37) % 64) / 64.0f;
+    float patches[4 * 16], want[4 * 6];
+    patchify(patches, e.image, 1, 1, 8, 8, 4);
+    linear_forward(want, patches, e.weight, e.bias, 4, 16, 6);
+    embedding_project(&e);
+    expect_floats_equal("patches", e.patches, patches, 4 * 16, 0);
+    expect_floats_equal("patch embeddings", e.patch_emb, want, 4 * 6, 0);
+    tensors_free(&params);
+    tensors_free(&acts);
 }

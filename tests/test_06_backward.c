@@ -32,15 +32,16 @@
 #include <criterion/criterion.h>
 #include <criterion/logging.h>
 #include "attention.h"
-#include "backward.h"
 #include "check.h"
 #include "embed.h"
+#include "encoder.h"
 #include "error.h"
 #include "gelu.h"
 #include "head.h"
 #include "layernorm.h"
 #include "linear.h"
 #include "loss.h"
+#include "mha.h"
 #include "rng.h"
 #include "vit.h"
 

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <criterion/criterion.h>
-#include "backward.h"
 #include "check.h"
 #include "fixture.h"
 #include "vit.h"

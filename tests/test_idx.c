@@ -235,6 +235,21 @@ Test(fashion_mnist, class_names_follow_zalando) {
     cr_assert_str_eq(fashion_mnist_class_names[9], "Ankle boot");
 }
 
+Test(fashion_mnist, normalized_is_the_image_less_the_mean_over_the_std) {
+    unsigned char pixels[2 * 2 * 3] = {0, 1, 2, 3, 4, 5, 0, 255, 128, 7, 64, 200}; // (2,2,3)
+    unsigned char labels[2] = {0, 1};
+    FashionMnist data = {.count = 2, .rows = 2, .cols = 3, .pixels = pixels, .labels = labels};
+    float x[6], unit[6], want[6];
+    fashion_mnist_normalized(&data, 1, FASHION_MNIST_MEAN, FASHION_MNIST_STD, x);
+    fashion_mnist_image(&data, 1, unit);
+    for (int k = 0; k < 6; k++) want[k] = (unit[k] - FASHION_MNIST_MEAN) / FASHION_MNIST_STD;
+    expect_floats_equal("image 1 normalised", x, want, 6, 0.0);
+    cr_assert_float_eq(x[0], -0.2860f / 0.3530f, 1e-6f, "a black pixel");
+    cr_assert_float_eq(x[1], (1.0f - 0.2860f) / 0.3530f, 1e-6f, "a white pixel");
+    fashion_mnist_normalized(&data, 0, 0.5f, 2.0f, x); // any mean and std
+    cr_assert_float_eq(x[5], (5 / 255.0f - 0.5f) / 2.0f, 1e-7f);
+}
+
 static void expect_real_split(FashionMnistSplit split, int count) {
     FashionMnist data;
     Error err;
