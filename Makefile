@@ -47,8 +47,7 @@ HTML       := $(PAGES:docs/%.md=$(HTML_DIR)/%.html)
 OUTPUTS    := $(CHAPTERS:%=$(RUN)/out/ch%.txt)
 export WEAVE_OUTPUTS := $(RUN)/out
 # The flags chapter $(1) (say 06_classifier) runs with in `make figures`.
-chapter_flags = --out $(FIGURES)/ch$(firstword $(subst _, ,$(1))) \
-                $(if $(QUICK),$(QUICK_ARGS_$(firstword $(subst _, ,$(1)))))
+chapter_flags = --out $(FIGURES)/ch$(call number,$(1)) $(if $(QUICK),$(QUICK_ARGS_$(call number,$(1))))
 
 .PHONY: all deps test figures docs walkthrough reference bench clean help
 .DELETE_ON_ERROR:
@@ -56,7 +55,7 @@ chapter_flags = --out $(FIGURES)/ch$(firstword $(subst _, ,$(1))) \
 all: $(BINS)                                 ## build the library and every chapter into build/
 
 help:                                        ## list the targets
-	@grep -E '^[a-z].*##' $(MAKEFILE_LIST) | sed -E 's/:.*## */\t/'
+	@grep -hE '^[a-z].*##' Makefile | sed -E 's/:.*## */\t/'
 
 deps:                                        ## install (as root) or name the missing Debian packages
 	@tools/deps.sh
@@ -137,7 +136,7 @@ docs: build/weave $(OUTPUTS) build/docs/modules.txt  ## weave docs/*.md into sta
 # the @modules table of docs/layout.md; rewritten only when it changes.
 build/docs/modules.txt: FORCE
 	@mkdir -p $(@D)
-	@printf '%s\n' $(foreach c,$(CHAPTERS),'$c $(MODULES_$(firstword $(subst _, ,$c)))') > $@.tmp
+	@printf '%s\n' $(foreach c,$(CHAPTERS),'$c $(MODULES_$(call number,$c))') > $@.tmp
 	@cmp -s $@.tmp $@ && rm $@.tmp || mv $@.tmp $@
 
 # A page: its directives expanded, a table of contents (not on the index), and

@@ -18,18 +18,13 @@
 typedef struct {
     const char *data_dir; // Fashion-MNIST directory (NULL: $FASHION_MNIST_DIR or the default)
     int index;            // which test image
-    int width;            // C
-    int heads;            // NH
-    int mlp;              // MLP
-    int layers;           // L
-    int patch;            // P
+    VitConfig model;      // the encoder's shape: --width, --heads, --mlp, --layers, --patch
     int seed;             // for the weights
     int depth;            // L of the stack in the activation-size figure
     const char *out;      // where the figures go
 } Options;
 
 enum {
-    SIDE = 28,        // Fashion-MNIST images are SIDE x SIDE
     DEPTH_IMAGES = 8, // test images averaged over in the depth figure
 };
 
@@ -326,26 +321,6 @@ static void figure_variants(const char *dir) {
 
 // ---- the chapter -----------------------------------------------------------------
 
-// The tiny model the options describe; a bad combination ends the program here.
-static VitConfig tiny_config(const Options *opt) {
-    VitConfig cfg = {.image_size = SIDE,
-                     .patch_size = opt->patch,
-                     .in_channels = 1,
-                     .hidden_dim = opt->width,
-                     .mlp_dim = opt->mlp,
-                     .num_layers = opt->layers,
-                     .num_heads = opt->heads,
-                     .num_classes = FASHION_MNIST_CLASSES};
-    Error err;
-    if (!vit_config_check(&cfg, &err)) { // the flags' ranges leave heads or patch to blame
-        bool heads = opt->width % opt->heads != 0;
-        fprintf(stderr, "%s: --%s %d: %s\n", program, heads ? "heads" : "patch",
-                heads ? opt->heads : opt->patch, err.message);
-        exit(2);
-    }
-    return cfg;
-}
-
 static void run_chapter(const Options *opt, const FashionMnist *test, const VitConfig *cfg) {
     int T = vit_tokens(cfg), side = cfg->image_size / cfg->patch_size, C = cfg->hidden_dim;
     Encoder enc;
@@ -385,29 +360,27 @@ static void run_chapter(const Options *opt, const FashionMnist *test, const VitC
 int main(int argc, char **argv) {
     Options opt = {.data_dir = NULL,
                    .index = 0,
-                   .width = 64,
-                   .heads = 4,
-                   .mlp = 128,
-                   .layers = 6,
-                   .patch = 7,
+                   .model = vit_small,
                    .seed = 0,
                    .depth = 24,
                    .out = "figures/ch05"};
     CliOption options[] = {
         fashion_mnist_data_option(&opt.data_dir),
         cli_index_option(&opt.index, "which test image to encode"),
-        {"width", CLI_INT, &opt.width, "width C of the tokens", 1, 1024, "C"},
-        {"heads", CLI_INT, &opt.heads, "attention heads NH (must divide the width)", 1, 64, "NH"},
-        {"mlp", CLI_INT, &opt.mlp, "hidden width of the MLP", 1, 4096, NULL},
-        {"layers", CLI_INT, &opt.layers, "encoder blocks L", 1, 64, "L"},
-        {"patch", CLI_INT, &opt.patch, "patch size P (must divide 28)", 1, 28, "P"},
+        {"width", CLI_INT, &opt.model.hidden_dim, "width C of the tokens", 1, 1024, "C"},
+        {"heads", CLI_INT, &opt.model.num_heads, "attention heads NH (must divide the width)", 1,
+         64, "NH"},
+        {"mlp", CLI_INT, &opt.model.mlp_dim, "hidden width of the MLP", 1, 4096, NULL},
+        {"layers", CLI_INT, &opt.model.num_layers, "encoder blocks L", 1, 64, "L"},
+        {"patch", CLI_INT, &opt.model.patch_size, "patch size P (must divide 28)", 1, 28, "P"},
         {"seed", CLI_INT, &opt.seed, "seed for the weights", 0, 2147483647, NULL},
         {"depth", CLI_INT, &opt.depth, "blocks in the activation-size figure", 1, 96, "L"},
         cli_out_option(&opt.out),
     };
     cli_parse_or_exit(argc, argv, "Chapter 05: the Transformer encoder.", options,
                       sizeof options / sizeof options[0]);
-    VitConfig cfg = tiny_config(&opt);
+    vit_config_check_flags(&opt.model, program);
+    const VitConfig cfg = opt.model;
     FashionMnist test;
     Error err;
     fashion_mnist_load_test_or_exit(&test, program, opt.data_dir, opt.index);

@@ -27,7 +27,7 @@ typedef struct {
     const char *predictions; // CSV of every test image's logits
     const char *pool;        // "cls" or "mean"
     int epochs, batch, train_limit, seed, threads;
-    int width, heads, mlp, layers, patch;
+    VitConfig model; // the shape: --width, --heads, --mlp, --layers, --patch
     float lr, weight_decay, warmup, label_smoothing, clip, dropout;
     bool pre_logits, eval_only, augment;
 } Options;
@@ -42,22 +42,10 @@ enum {
 
 static const char *program = "ch06_classifier";
 
-// Exits with one line naming the problem.
-static void check(bool ok, const Error *err) {
-    if (!ok) error_exit(program, err, 1);
-}
-
 // A bad combination of flags: one line, exit 2.
 static _Noreturn void refuse(const char *message) {
     fprintf(stderr, "%s: %s\n", program, message);
     exit(2);
-}
-
-static int argmax(const float *x, int n) {
-    int best = 0;
-    for (int i = 1; i < n; i++)
-        if (x[i] > x[best]) best = i;
-    return best;
 }
 
 // ---- options ---------------------------------------------------------------------
@@ -69,43 +57,24 @@ static void check_options(const Options *opt) {
         snprintf(message, sizeof message, "--pool must be cls or mean, got '%s'", opt->pool);
         refuse(message);
     }
-    if (opt->width % opt->heads != 0) {
-        snprintf(message, sizeof message, "--heads %d: width %d is not divisible by %d heads",
-                 opt->heads, opt->width, opt->heads);
-        refuse(message);
-    }
-    if (SIDE % opt->patch != 0) {
-        snprintf(message, sizeof message,
-                 "--patch %d: the %dx%d image is not a whole number of "
-                 "patches (use 1, 2, 4, 7, 14 or 28)",
-                 opt->patch, SIDE, SIDE);
-        refuse(message);
-    }
+    vit_config_check_flags(&opt->model, program);
     if (opt->eval_only && opt->resume != NULL)
         refuse("--eval-only and --resume do not go together: --eval-only --checkpoint FILE");
 }
 
-// The model the flags describe.
-static VitConfig flags_config(const Options *opt, HeadOptions *head) {
-    *head =
-        (HeadOptions){.mean_pool = strcmp(opt->pool, "mean") == 0, .pre_logits = opt->pre_logits};
-    return (VitConfig){.image_size = SIDE,
-                       .patch_size = opt->patch,
-                       .in_channels = 1,
-                       .hidden_dim = opt->width,
-                       .mlp_dim = opt->mlp,
-                       .num_layers = opt->layers,
-                       .num_heads = opt->heads,
-                       .num_classes = K};
+// The head the flags describe.
+static HeadOptions flags_head(const Options *opt) {
+    return (HeadOptions){.mean_pool = strcmp(opt->pool, "mean") == 0,
+                         .pre_logits = opt->pre_logits};
 }
 
 // A checkpoint's model must take the test images to Fashion-MNIST's classes.
 static void check_takes_fashion_mnist(const Model *m, const char *path, const FashionMnist *data) {
     Error err;
-    check(model_takes(m, data->rows, data->cols, 1, path, &err), &err);
+    narrate_check(model_takes(m, data->rows, data->cols, 1, path, &err), program, &err);
     if (m->num_classes != K) {
-        error_set(&err, "%s: a model for %d classes, not Fashion-MNIST's %d", path,
-                  m->num_classes, K);
+        error_set(&err, "%s: a model for %d classes, not Fashion-MNIST's %d", path, m->num_classes,
+                  K);
         error_exit(program, &err, 1);
     }
 }
@@ -115,10 +84,10 @@ static VitConfig file_config(const char *path, HeadOptions *head, float *mean, f
     SafetensorsMeta meta;
     VitConfig cfg;
     Error err;
-    check(safetensors_read_meta(path, &meta, &err) &&
-              vit_read_config(&meta, path, &cfg, head, &err) &&
-              checkpoint_normalization(path, mean, std, &err),
-          &err);
+    narrate_check(safetensors_read_meta(path, &meta, &err) &&
+                      vit_read_config(&meta, path, &cfg, head, &err) &&
+                      checkpoint_normalization(path, mean, std, &err),
+                  program, &err);
     return cfg;
 }
 
@@ -219,9 +188,9 @@ static void script_add(Script *s, const char *fmt, ...) {
 static void figure_curves(const char *dir, const EpochLog *log, int n, const VitConfig *cfg) {
     Error err;
     Plot plot;
-    check(plot_begin(&plot, dir, "training_curves",
-                     "epoch  train_loss  train_accuracy  test_accuracy", &err),
-          &err);
+    narrate_check(plot_begin(&plot, dir, "training_curves",
+                             "epoch  train_loss  train_accuracy  test_accuracy", &err),
+                  program, &err);
     for (int i = 0; i < n; i++)
         plot_printf(&plot, "%d %.6f %.6f %.6f\n", log[i].epoch, log[i].train.loss,
                     log[i].train.accuracy, log[i].test_accuracy);
@@ -231,8 +200,8 @@ static void figure_curves(const char *dir, const EpochLog *log, int n, const Vit
                "final test accuracy %.2f%%\" font ',22'\n"
                "set grid\nset tics font ',16'\nset xlabel 'epoch' font ',18'\n"
                "set xrange [%g:%g]\nset xtics 1\nset key font ',16'\n",
-               cfg->hidden_dim, cfg->num_layers, cfg->patch_size,
-               100.0 * log[n - 1].test_accuracy, log[0].epoch - 0.5, log[n - 1].epoch + 0.5);
+               cfg->hidden_dim, cfg->num_layers, cfg->patch_size, 100.0 * log[n - 1].test_accuracy,
+               log[0].epoch - 0.5, log[n - 1].epoch + 0.5);
     if (n > 20) script_add(&s, "set xtics auto\n");
     script_add(&s, "set title 'training loss' font ',20'\nset key top right\nset yrange [0:*]\n"
                    "plot DATA using 1:2 with linespoints lw 4 pt 7 ps 1.5 lc rgb '#1f77b4' "
@@ -246,18 +215,18 @@ static void figure_curves(const char *dir, const EpochLog *log, int n, const Vit
                    "unset multiplot\n");
     plot.width = 1800;
     plot.height = 750;
-    check(plot_render(&plot, s.text, &err), &err);
+    narrate_check(plot_render(&plot, s.text, &err), program, &err);
 }
 
 // The confusion matrix (row: true class, column: predicted), counts in the cells.
 static void figure_confusion(const char *dir, const int *confusion, double accuracy) {
     Error err;
     Plot plot;
-    check(plot_begin(&plot, dir, "confusion_matrix",
-                     "block 0: counts (row = true class, column = predicted); "
-                     "block 1: column row count",
-                     &err),
-          &err);
+    narrate_check(plot_begin(&plot, dir, "confusion_matrix",
+                             "block 0: counts (row = true class, column = predicted); "
+                             "block 1: column row count",
+                             &err),
+                  program, &err);
     int most = 1;
     for (int i = 0; i < K * K; i++) most = confusion[i] > most ? confusion[i] : most;
     for (int i = 0; i < K; i++)
@@ -292,7 +261,7 @@ static void figure_confusion(const char *dir, const int *confusion, double accur
         most, most / 2, most / 2);
     plot.width = 1300;
     plot.height = 1150;
-    check(plot_render(&plot, s.text, &err), &err);
+    narrate_check(plot_render(&plot, s.text, &err), program, &err);
 }
 
 // Which test images the grid shows: the first ones in order, then a row of
@@ -301,9 +270,9 @@ static int grid_images(int *chosen, const FashionMnist *test, const float *logit
     int n = 0, in_order = (GRID_ROWS - 1) * GRID_COLUMNS;
     for (int i = 0; i < in_order && i < test->count; i++) chosen[n++] = i;
     for (int i = in_order; i < test->count && n < GRID_ROWS * GRID_COLUMNS; i++)
-        if (argmax(logits + (size_t)i * K, K) != test->labels[i]) chosen[n++] = i;
+        if (narrate_argmax(logits + (size_t)i * K, K) != test->labels[i]) chosen[n++] = i;
     for (int i = in_order; i < test->count && n < GRID_ROWS * GRID_COLUMNS; i++)
-        if (argmax(logits + (size_t)i * K, K) == test->labels[i]) chosen[n++] = i;
+        if (narrate_argmax(logits + (size_t)i * K, K) == test->labels[i]) chosen[n++] = i;
     return n;
 }
 
@@ -313,9 +282,10 @@ static void figure_predictions(const char *dir, const FashionMnist *test, const 
     int chosen[GRID_ROWS * GRID_COLUMNS], n = grid_images(chosen, test, logits);
     Error err;
     Plot plot;
-    check(plot_begin(&plot, dir, "predictions",
-                     "one block per test image: 28 rows of 28 pixels (0-255); see the .gp", &err),
-          &err);
+    narrate_check(plot_begin(&plot, dir, "predictions",
+                             "one block per test image: 28 rows of 28 pixels (0-255); see the .gp",
+                             &err),
+                  program, &err);
     Script s = {0};
     script_add(&s,
                "set multiplot layout %d,%d title \"Test images %d-%d in order, then a row of "
@@ -327,7 +297,7 @@ static void figure_predictions(const char *dir, const FashionMnist *test, const 
                GRID_ROWS, GRID_COLUMNS, chosen[0], (GRID_ROWS - 1) * GRID_COLUMNS - 1);
     for (int p = 0; p < n; p++) {
         int i = chosen[p], label = test->labels[i];
-        int predicted = argmax(logits + (size_t)i * K, K);
+        int predicted = narrate_argmax(logits + (size_t)i * K, K);
         const unsigned char *pixels = test->pixels + (size_t)i * SIDE * SIDE;
         for (int r = 0; r < SIDE; r++)
             for (int c = 0; c < SIDE; c++)
@@ -348,7 +318,7 @@ static void figure_predictions(const char *dir, const FashionMnist *test, const 
     script_add(&s, "unset multiplot\n");
     plot.width = 1800;
     plot.height = 1300;
-    check(plot_render(&plot, s.text, &err), &err);
+    narrate_check(plot_render(&plot, s.text, &err), program, &err);
 }
 
 // ---- predictions file ------------------------------------------------------------
@@ -358,17 +328,17 @@ static void figure_predictions(const char *dir, const FashionMnist *test, const 
 static void write_predictions(const char *path, const FashionMnist *test, const float *logits) {
     AtomicFile af;
     Error err;
-    check(atomic_open(&af, path, &err), &err);
+    narrate_check(atomic_open(&af, path, &err), program, &err);
     fprintf(af.file, "index,label,predicted");
     for (int k = 0; k < K; k++) fprintf(af.file, ",logit_%d", k);
     fprintf(af.file, "\n");
     for (int i = 0; i < test->count; i++) {
         const float *row = logits + (size_t)i * K; // (K)
-        fprintf(af.file, "%d,%d,%d", i, test->labels[i], argmax(row, K));
+        fprintf(af.file, "%d,%d,%d", i, test->labels[i], narrate_argmax(row, K));
         for (int k = 0; k < K; k++) fprintf(af.file, ",%.6g", row[k]);
         fprintf(af.file, "\n");
     }
-    check(atomic_commit(&af, &err), &err);
+    narrate_check(atomic_commit(&af, &err), program, &err);
 }
 // endregion: predictions-csv
 
@@ -404,7 +374,7 @@ static void train_epochs(Trainer *t, Results *r, const Options *opt) {
         fflush(stdout);
         r->log[r->logged++] = (EpochLog){.epoch = t->epoch, .train = e, .test_accuracy = accuracy};
         Error err;
-        check(trainer_save(t, opt->checkpoint, &err), &err);
+        narrate_check(trainer_save(t, opt->checkpoint, &err), program, &err);
     }
 }
 // endregion: training-loop
@@ -445,10 +415,9 @@ static TrainOptions train_options(const Options *opt, float mean, float std) {
 
 // Builds, trains (or resumes) and reports.
 static void run_training(const Options *opt, const FashionMnist *train, const FashionMnist *test) {
-    HeadOptions head;
+    HeadOptions head = flags_head(opt);
     float mean = FASHION_MNIST_MEAN, std = FASHION_MNIST_STD;
-    VitConfig cfg =
-        opt->resume ? file_config(opt->resume, &head, &mean, &std) : flags_config(opt, &head);
+    VitConfig cfg = opt->resume ? file_config(opt->resume, &head, &mean, &std) : opt->model;
     Vit m;
     vit_build(&m, &cfg, &head, opt->dropout, opt->batch);
     Rng rng;
@@ -459,12 +428,13 @@ static void run_training(const Options *opt, const FashionMnist *train, const Fa
     TrainOptions to = train_options(opt, mean, std);
     Trainer t;
     Error err;
-    check(trainer_build(&t, &m.model, train, count, &to, &err), &err);
-    check(model_takes(&m.model, test->rows, test->cols, 1, "the test images", &err), &err);
+    narrate_check(trainer_build(&t, &m.model, train, count, &to, &err), program, &err);
+    narrate_check(model_takes(&m.model, test->rows, test->cols, 1, "the test images", &err),
+                  program, &err);
     narrate_model(&m);
     narrate_training(&t, opt);
     if (opt->resume != NULL) {
-        check(trainer_resume(&t, opt->resume, &err), &err);
+        narrate_check(trainer_resume(&t, opt->resume, &err), program, &err);
         printf("Resumed from %s after epoch %d (step %ld); the shape came from its metadata.\n",
                opt->resume, t.epoch, t.opt.step);
     } else {
@@ -479,8 +449,7 @@ static void run_training(const Options *opt, const FashionMnist *train, const Fa
     train_epochs(&t, &r, opt);
     double accuracy = r.logged > 0
                           ? r.log[r.logged - 1].test_accuracy
-                          : evaluate(&m.model, test, test->count, mean, std, r.confusion,
-                                     r.logits);
+                          : evaluate(&m.model, test, test->count, mean, std, r.confusion, r.logits);
     double minutes = (progress_now() - start) / 60.0;
     if (r.logged > 0)
         printf("%d epochs in %.1f minutes, evaluation included.\n", r.logged, minutes);
@@ -500,8 +469,9 @@ static void run_eval_only(const Options *opt, const FashionMnist *test) {
     Model *m;
     float mean, std;
     Error err;
-    check(checkpoint_open(opt->checkpoint, kinds, 1, opt->batch, 0.0f, &m, &mean, &std, &err),
-          &err);
+    narrate_check(
+        checkpoint_open(opt->checkpoint, kinds, 1, opt->batch, 0.0f, &m, &mean, &std, &err),
+        program, &err);
     check_takes_fashion_mnist(m, opt->checkpoint, test);
     float *logits = opt->predictions ? xmalloc(sizeof(float) * test->count * K) : NULL;
     double accuracy = evaluate(m, test, test->count, mean, std, NULL, logits);
@@ -519,11 +489,7 @@ static void parse_options(int argc, char **argv, Options *opt) {
                      .epochs = 8,
                      .batch = 128,
                      .seed = 0,
-                     .width = 64,
-                     .heads = 4,
-                     .mlp = 128,
-                     .layers = 6,
-                     .patch = 7,
+                     .model = vit_small,
                      .lr = 2e-3f,
                      .weight_decay = 0.05f,
                      .warmup = 1.0f,
@@ -544,11 +510,12 @@ static void parse_options(int argc, char **argv, Options *opt) {
         {"augment", CLI_SWITCH, &opt->augment,
          "shift training images by up to 2 pixels and mirror half of them", 0, 0, NULL},
         {"dropout", CLI_FLOAT, &opt->dropout, "dropout rate while training", 0, 0.9, "P"},
-        {"width", CLI_INT, &opt->width, "width C of the tokens", 1, 1024, "C"},
-        {"heads", CLI_INT, &opt->heads, "attention heads NH (must divide the width)", 1, 64, "NH"},
-        {"mlp", CLI_INT, &opt->mlp, "hidden width of the MLP", 1, 4096, NULL},
-        {"layers", CLI_INT, &opt->layers, "encoder blocks L", 1, 64, "L"},
-        {"patch", CLI_INT, &opt->patch, "patch size P (must divide 28)", 1, 28, "P"},
+        {"width", CLI_INT, &opt->model.hidden_dim, "width C of the tokens", 1, 1024, "C"},
+        {"heads", CLI_INT, &opt->model.num_heads, "attention heads NH (must divide the width)", 1,
+         64, "NH"},
+        {"mlp", CLI_INT, &opt->model.mlp_dim, "hidden width of the MLP", 1, 4096, NULL},
+        {"layers", CLI_INT, &opt->model.num_layers, "encoder blocks L", 1, 64, "L"},
+        {"patch", CLI_INT, &opt->model.patch_size, "patch size P (must divide 28)", 1, 28, "P"},
         {"pool", CLI_STRING, &opt->pool, "what the head reads: cls (the class token) or mean", 0, 0,
          "cls|mean"},
         {"pre-logits", CLI_SWITCH, &opt->pre_logits, "a hidden tanh layer before the classifier", 0,
@@ -583,12 +550,13 @@ int main(int argc, char **argv) {
     const char *dir = fashion_mnist_dir(opt.data_dir);
     FashionMnist train = {0}, test;
     Error err;
-    check(fashion_mnist_load(&test, dir, FASHION_MNIST_TEST, &err), &err);
+    narrate_check(fashion_mnist_load(&test, dir, FASHION_MNIST_TEST, &err), program, &err);
     if (opt.eval_only) {
         run_eval_only(&opt, &test);
     } else {
-        check(fashion_mnist_load(&train, dir, FASHION_MNIST_TRAIN, &err), &err);
-        check(make_dirs(opt.out, &err) && make_parent_dirs(opt.checkpoint, &err), &err);
+        narrate_check(fashion_mnist_load(&train, dir, FASHION_MNIST_TRAIN, &err), program, &err);
+        narrate_check(make_dirs(opt.out, &err) && make_parent_dirs(opt.checkpoint, &err), program,
+                      &err);
         printf("Chapter 06: training a ViT on Fashion-MNIST\n\n");
         run_training(&opt, &train, &test);
         fashion_mnist_free(&train);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "checkpoint.h"
+#include "narrate.h"
 #include "safetensors.h"
 
 void train_set_threads(int n) {
@@ -29,9 +30,7 @@ void batch_load(float *images, int *labels, const FashionMnist *data, const int 
                 float mean, float std) {
     int HW = data->rows * data->cols;
     for (int b = 0; b < B; b++) {
-        const unsigned char *pixels = data->pixels + (size_t)indices[b] * HW; // (rows,cols)
-        float *x = images + (size_t)b * HW;                                   // (1,rows,cols)
-        for (int i = 0; i < HW; i++) x[i] = ((float)pixels[i] / 255.0f - mean) / std;
+        fashion_mnist_normalized(data, indices[b], mean, std, images + (size_t)b * HW);
         labels[b] = data->labels[indices[b]];
     }
 }
@@ -94,17 +93,10 @@ float trainer_step(Trainer *t, int B) {
 }
 // endregion: step
 
-static int argmax(const float *x, int K) {
-    int best = 0;
-    for (int k = 1; k < K; k++)
-        if (x[k] > x[best]) best = k;
-    return best;
-}
-
 // How many rows of logits (B,K) have their largest value at the label.
 static int count_correct(const float *logits, const int *labels, int B, int K) {
     int correct = 0;
-    for (int b = 0; b < B; b++) correct += argmax(logits + (size_t)b * K, K) == labels[b];
+    for (int b = 0; b < B; b++) correct += narrate_argmax(logits + (size_t)b * K, K) == labels[b];
     return correct;
 }
 
@@ -163,7 +155,7 @@ double evaluate(Model *model, const FashionMnist *data, int count, float mean, f
         model_forward(model, images, NULL, B, 0.0f, false);
         for (int b = 0; b < B; b++) {
             const float *row = model->logits + (size_t)b * K; // (K)
-            int predicted = argmax(row, K);
+            int predicted = narrate_argmax(row, K);
             correct += predicted == labels[b];
             if (confusion != NULL) confusion[labels[b] * K + predicted]++;
             if (logits != NULL) memcpy(logits + (size_t)(first + b) * K, row, sizeof(float) * K);

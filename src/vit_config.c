@@ -2,9 +2,13 @@
 // its costs: the parameter count (torchvision's) and the forward FLOPs.
 #include "vit_config.h"
 
+#include "cli.h"
 #include "patch.h"
 
 // clang-format off
+//                             image  P Cin   C  MLP  L  NH   K
+const VitConfig vit_small = {   28,   7,  1, 64, 128, 6,  4, 10};
+
 // region: variants
 // Dosovitskiy et al. 2021, table 1 (Ti and S from DeiT, Touvron et al. 2021),
 // each at patch size 16 and 32, for 224x224 RGB images and 1000 classes.
@@ -66,6 +70,14 @@ bool vit_config_check(const VitConfig *cfg, Error *err) {
         return error_set(err, "width %d is not divisible by %d heads", cfg->hidden_dim,
                          cfg->num_heads);
     return patch_check(cfg->image_size, cfg->image_size, cfg->patch_size, err);
+}
+
+void vit_config_check_flags(const VitConfig *cfg, const char *program) {
+    Error err;
+    if (vit_config_check(cfg, &err)) return;
+    bool heads = cfg->hidden_dim % cfg->num_heads != 0; // else the patch, for the flags' ranges
+    cli_check_or_exit(false, program, heads ? "heads" : "patch",
+                      heads ? cfg->num_heads : cfg->patch_size, &err);
 }
 
 int vit_tokens(const VitConfig *cfg) {

@@ -8,14 +8,14 @@
 #include "error.h"
 
 typedef struct {
-    int image_size;    // H = W
-    int patch_size;    // P
-    int in_channels;   // Cin
-    int hidden_dim;    // C
-    int mlp_dim;       // hidden width of the MLP, usually 4C
-    int num_layers;    // L
-    int num_heads;     // NH
-    int num_classes;   // K (0: no head)
+    int image_size;  // H = W
+    int patch_size;  // P
+    int in_channels; // Cin
+    int hidden_dim;  // C
+    int mlp_dim;     // hidden width of the MLP, usually 4C
+    int num_layers;  // L
+    int num_heads;   // NH
+    int num_classes; // K (0: no head)
 } VitConfig;
 
 // One int field of a configuration struct: its name (torchvision's
@@ -24,10 +24,10 @@ typedef struct {
 // the one list of its configuration: the check, the metadata writer and the
 // metadata reader all walk it.
 typedef struct {
-    const char *name;   // "hidden_dim"
-    const char *what;   // "width", for messages
-    size_t offset;      // offsetof(the struct, the field)
-    int min, max;       // accepted range, inclusive
+    const char *name; // "hidden_dim"
+    const char *what; // "width", for messages
+    size_t offset;    // offsetof(the struct, the field)
+    int min, max;     // accepted range, inclusive
 } ConfigField;
 
 // The fields of VitConfig.
@@ -41,9 +41,13 @@ void config_set(void *cfg, const ConfigField *f, int value);
 bool config_in_range(const void *cfg, const ConfigField *fields, int count, Error *err);
 
 typedef struct {
-    const char *name;  // "ViT-B/16"
+    const char *name; // "ViT-B/16"
     VitConfig config;
 } VitVariant;
+
+// The book's small ViT for Fashion-MNIST, chapters 05 and 06's default: 28x28
+// gray images, patch 7, width 64, MLP 128, 6 layers, 4 heads, 10 classes.
+extern const VitConfig vit_small;
 
 // Ti, S, B, L, H at /16 and /32; 224x224 RGB, 1000 classes.
 extern const VitVariant vit_variants[];
@@ -52,7 +56,10 @@ extern const int vit_variant_count;
 // Checks every field is in its range and the sizes fit together (C % NH == 0,
 // P divides the image).
 bool vit_config_check(const VitConfig *cfg, Error *err);
-int vit_tokens(const VitConfig *cfg);   // T = (image/P)^2 + 1
+// For a configuration set by flags (--width, --heads, --patch, ...): when the
+// sizes do not fit, prints "program: --heads N: why" (or --patch) and exits 2.
+void vit_config_check_flags(const VitConfig *cfg, const char *program);
+int vit_tokens(const VitConfig *cfg); // T = (image/P)^2 + 1
 
 // Parameters of the whole model, head included (torchvision's count: a
 // single Linear head, no pre-logits layer).

@@ -23,8 +23,6 @@
 #include "ch06.h"
 
 enum { BATCH = 128, BATCHES = 16, SIDE = 28 };
-#define FASHION_MEAN 0.2860f
-#define FASHION_STD  0.3530f
 #define LR           1e-3f
 #define WEIGHT_DECAY 0.05f
 #define SEED         1
@@ -43,15 +41,6 @@ typedef struct {
 
 static const char *program = "bench";
 
-static const VitConfig bench_config = {.image_size = SIDE,
-                                       .patch_size = 7,
-                                       .in_channels = 1,
-                                       .hidden_dim = 64,
-                                       .mlp_dim = 128,
-                                       .num_layers = 6,
-                                       .num_heads = 4,
-                                       .num_classes = 10};
-
 static double seconds_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -67,8 +56,7 @@ static Batches load_batches(const char *dir) {
     Batches b = {xmalloc(sizeof(float) * n * pixels), xmalloc(sizeof(int) * n)};
     for (int i = 0; i < n; i++) {
         float *x = b.images + (size_t)i * pixels; // (SIDE,SIDE)
-        fashion_mnist_image(&train, i, x);
-        for (int p = 0; p < pixels; p++) x[p] = (x[p] - FASHION_MEAN) / FASHION_STD;
+        fashion_mnist_normalized(&train, i, FASHION_MNIST_MEAN, FASHION_MNIST_STD, x);
         b.labels[i] = train.labels[i];
     }
     fashion_mnist_free(&train);
@@ -98,7 +86,7 @@ static void measure(const Options *o, const Batches *b, double *train, double *i
     AdamW opt;
     Rng rng;
     rng_seed(&rng, SEED);
-    vit_build(&m, &bench_config, &(HeadOptions){0}, 0.0f, BATCH);
+    vit_build(&m, &vit_small, &(HeadOptions){0}, 0.0f, BATCH);
     vit_init(&m, &rng);
     adamw_build(&opt, &m.params, WEIGHT_DECAY);
 
