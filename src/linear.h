@@ -7,8 +7,9 @@
 // chapter 06 on. It is given the gradient of the loss with respect to the
 // layer's output (`dout`), and ADDS (+=) the gradients with respect to the
 // input and the parameters into the `d...` buffers, so that a tensor used
-// twice (a residual stream) collects both contributions; callers zero the
-// buffers once per step. Inputs and activations are those the forward pass
+// twice (a residual stream) collects both contributions; the caller zeroes a
+// buffer before its first contribution. The few that write instead (the
+// loss's dlogits, scratch buffers) say so. Inputs and activations are those the forward pass
 // saw; a d-pointer for a gradient that is not wanted may be NULL where the
 // function's first lines say so. The forward line each backward
 // differentiates is quoted beside it.

@@ -28,6 +28,7 @@ static void move_heads(float *rows, float *heads, int B, int T, int NH, int hs, 
             }
 }
 
+// region: heads-backward
 // The backward of mha.c's heads_forward: for heads that suit small_matmul, every
 // head reads q, k, v in qkv and its d(out) in dconcat where they lie, and writes
 // dq, dk, dv straight into dqkv (written, not added: each number belongs to one
@@ -66,6 +67,7 @@ static void heads_backward(float *dqkv, float *datt, const float *dconcat, const
         small_matmul(dk, 3 * C, d, 1, T, q, 3 * C, T, hs, T, false); // dk = dscores^T q
     }
 }
+// endregion: heads-backward
 
 // region: mha-backward
 void mha_backward(float *dx, MhaGrads *grads, MhaActivations *dacts, const float *dout,

@@ -41,7 +41,8 @@
 //     @chapters            the chapters, each as its title (a link) and its
 //                          summary, in a ::: {.contents} div; for the index
 //     @pages               the same for the other pages, except the index
-//     @modules             for each chapter, a heading (###) and a table of the
+//     @modules             for each chapter, a heading (###: its pages' short
+//                          titles, each a link) and a table of the
 //                          library's modules it adds, each described by the first
 //                          sentence of the comment that opens src/MODULE.h, or
 //                          src/MODULE.c when it has no header: `// MODULE.h — what
@@ -53,7 +54,9 @@
 // Every other line passes through unchanged. docs/style.css styles the classes.
 //
 // THE BOOK. The pages are the *.md files of docs/: the chapters (NN-name.md, in
-// number order), the index (index.md) and the others, in name order. Each opens
+// name order, so in number order; a chapter told in several pages has them in
+// the order of their names, 06-classifier.md before 06-training.md), the index
+// (index.md) and the others, in name order. Each opens
 // with front matter giving its title and, as pandoc's subtitle, a one-line
 // summary of what it teaches or holds, each on one line (plain, "double-quoted"
 // or 'single-quoted'):
@@ -535,7 +538,8 @@ static void book_free(Book *book) {
     free(book->pages);
 }
 
-// The chapter whose number begins program ("03_attention" -> 03-attention), or -1.
+// The (first) page of the chapter whose number begins program ("03_attention" ->
+// 03-attention), or -1.
 static int book_chapter(const Book *book, const char *program) {
     for (int i = 0; i < book->nchapters; i++)
         if (strncmp(book->pages[i].name, program, 2) == 0) return i;
@@ -772,15 +776,19 @@ static char *opening_sentence(const Source *s) {
     return sentence;
 }
 
-// A chapter's heading in the @modules table: its short title, linked to its
-// page; just the program's name while the chapter has no page.
+// A chapter's heading in the @modules table: the short title of each of its
+// pages, linked to it; just the program's name while the chapter has no page.
 static void write_chapter_heading(FILE *out, const Book *book, const char *program) {
     int i = book_chapter(book, program);
-    if (i < 0)
+    if (i < 0) {
         fprintf(out, "\n### `%s`\n\n", program);
-    else
-        fprintf(out, "\n### [%.*s](%s.html)\n\n", short_title(book->pages[i].title),
-                book->pages[i].title, book->pages[i].name);
+        return;
+    }
+    fputs("\n### ", out);
+    for (int j = i; j < book->nchapters && strncmp(book->pages[j].name, program, 2) == 0; j++)
+        fprintf(out, "%s[%.*s](%s.html)", j > i ? " · " : "", short_title(book->pages[j].title),
+                book->pages[j].title, book->pages[j].name);
+    fputs("\n\n", out);
 }
 
 // One row of the @modules table: the module's files in src/ and what its header
