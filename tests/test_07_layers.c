@@ -1,0 +1,275 @@
+// test_07_layers.c — chapter 07's layers: every backward pass against central
+// finite differences of its own forward pass (tests/gradcheck.h), and their
+// properties: the convolution through matrix products equals chapter 02's
+// direct loops on the ResNet's kernels, strides and paddings, a 1x1
+// convolution is a Linear layer on the channels, im2col and col2im are
+// adjoint, the convolution runs on slices of a batch in threads at once.
+//
+// The finite-difference tolerance is gradcheck.h's, 5e-3 of each tensor's
+// largest gradient. Measured here, the largest error of any element is below
+// 5e-5 of its tensor's scale: float rounding of L, a hundred times inside the
+// tolerance. Breaking a term (col2im's padding offset, a bias gradient
+// halved) fails these checks.
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <criterion/criterion.h>
+#include "check.h"
+#include "conv2d.h"
+#include "conv2d_gemm.h"
+#include "error.h"
+#include "gradcheck.h"
+#include "linear.h"
+#include "rng.h"
+
+// ---- memory owned by the running test, freed by its .fini even when it fails ------
+
+static void *owned[512];
+static int owned_count;
+
+static void *take(size_t bytes) {
+    cr_assert_lt(owned_count, 512);
+    return owned[owned_count++] = xcalloc(bytes > 0 ? bytes : 1, 1);
+}
+
+static float *floats(size_t n) {
+    return take(n * sizeof(float));
+}
+
+static float *random_floats(Rng *rng, size_t n, float mean, float std) {
+    float *x = floats(n);
+    rng_fill_normal(rng, x, (int)n, mean, std);
+    return x;
+}
+
+static void release(void) {
+    for (int i = 0; i < owned_count; i++) free(owned[i]);
+    owned_count = 0;
+}
+
+TestSuite(layers, .fini = release);
+
+// ---- the convolution -----------------------------------------------------------------
+
+typedef struct {
+    int B, Cin, H, W, Cout, K, stride, pad;
+    float *in, *weight, *bias, *out, *r, *scratch; // bias may be NULL; r (B,Cout,Ho,Wo): dout
+    float *din, *dweight, *dbias;
+} ConvCase;
+
+static size_t conv_out_count(const ConvCase *c) {
+    return (size_t)c->B * c->Cout * conv2d_out_size(c->H, c->K, c->stride, c->pad) *
+           conv2d_out_size(c->W, c->K, c->stride, c->pad);
+}
+
+// A case with random input, weights (1/sqrt(fan_in)), bias if asked, and dout.
+static ConvCase conv_case(Rng *rng, int B, int Cin, int H, int W, int Cout, int K, int stride,
+                          int pad, bool bias) {
+    ConvCase c = {
+        .B = B, .Cin = Cin, .H = H, .W = W, .Cout = Cout, .K = K, .stride = stride, .pad = pad};
+    size_t n_in = (size_t)B * Cin * H * W, n_w = (size_t)Cout * Cin * K * K;
+    c.in = random_floats(rng, n_in, 0, 1);
+    c.weight = random_floats(rng, n_w, 0, 1.0f / sqrtf((float)(Cin * K * K)));
+    c.bias = bias ? random_floats(rng, Cout, 0, 0.5f) : NULL;
+    c.r = random_floats(rng, conv_out_count(&c), 0, 1);
+    c.out = floats(conv_out_count(&c));
+    c.scratch = floats(conv2d_gemm_scratch_floats(Cin, H, W, K, stride, pad));
+    c.din = floats(n_in);
+    c.dweight = floats(n_w);
+    c.dbias = floats(Cout);
+    return c;
+}
+
+static double conv_loss(GradCheck *gc) {
+    ConvCase *c = gc->ctx;
+    conv2d_gemm_forward(c->out, c->scratch, c->in, c->weight, c->bias, c->B, c->Cin, c->H, c->W,
+                        c->Cout, c->K, c->stride, c->pad);
+    return gradcheck_dot(c->out, c->r, conv_out_count(c));
+}
+
+static void conv_grads(GradCheck *gc) {
+    ConvCase *c = gc->ctx;
+    conv2d_gemm_backward(c->din, c->dweight, c->bias ? c->dbias : NULL, c->scratch, c->r, c->in,
+                         c->weight, c->B, c->Cin, c->H, c->W, c->Cout, c->K, c->stride, c->pad);
+}
+
+static void check_conv(int B, int Cin, int H, int W, int Cout, int K, int stride, int pad,
+                       bool bias, unsigned seed) {
+    Rng rng;
+    rng_seed(&rng, seed);
+    ConvCase c = conv_case(&rng, B, Cin, H, W, Cout, K, stride, pad, bias);
+    GradCheck gc = {.loss = conv_loss, .backward = conv_grads, .accumulates = true, .ctx = &c};
+    gradcheck_tensor(&gc, "conv.in", c.in, c.din, (size_t)B * Cin * H * W);
+    gradcheck_tensor(&gc, "conv.weight", c.weight, c.dweight, (size_t)Cout * Cin * K * K);
+    if (bias) gradcheck_tensor(&gc, "conv.bias", c.bias, c.dbias, Cout);
+    gradcheck_run(&gc);
+}
+
+Test(layers, conv_3x3_stride_2_padding_1_backward) {
+    check_conv(2, 2, 5, 6, 3, 3, 2, 1, true, 1);
+}
+
+Test(layers, conv_7x7_stride_2_padding_3_backward) {
+    check_conv(1, 1, 9, 8, 2, 7, 2, 3, false, 2);
+}
+
+Test(layers, conv_1x1_backward_without_columns) {
+    check_conv(2, 3, 3, 4, 4, 1, 1, 0, true, 3); // the columns are the image itself
+}
+
+Test(layers, conv_1x1_stride_2_backward) {
+    check_conv(2, 3, 5, 4, 2, 1, 2, 0, false, 4);
+}
+
+// The cases the ResNet needs, and odd ones: every output of conv2d_gemm_forward
+// against chapter 02's conv2d_forward. The two add the same products in
+// different orders (a sum of up to Cin·K·K = 144 terms of size about 1, in
+// float): measured, they differ by at most 1.9e-6 (16 channels, 3x3, through
+// OpenBLAS); the tolerance is 1e-5 + 1e-5·|want|.
+Test(layers, conv_gemm_equals_chapter_02s_direct_convolution) {
+    static const struct {
+        int B, Cin, H, W, Cout, K, stride, pad;
+    } cases[] = {
+        {2, 3, 6, 5, 4, 1, 1, 0},     {2, 3, 6, 5, 4, 3, 1, 1}, {2, 3, 7, 8, 4, 3, 2, 1},
+        {1, 2, 16, 15, 5, 7, 2, 3},   {2, 4, 7, 6, 3, 1, 2, 0}, {1, 2, 11, 13, 3, 5, 3, 2},
+        {2, 3, 7, 9, 2, 2, 2, 0},     {1, 3, 5, 5, 2, 3, 1, 0}, {1, 1, 1, 1, 1, 1, 1, 0},
+        {3, 16, 14, 14, 32, 3, 1, 1}, // large enough for OpenBLAS and the threads
+    };
+    Rng rng;
+    rng_seed(&rng, 5);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        for (int with_bias = 0; with_bias < 2; with_bias++) {
+            ConvCase c =
+                conv_case(&rng, cases[i].B, cases[i].Cin, cases[i].H, cases[i].W, cases[i].Cout,
+                          cases[i].K, cases[i].stride, cases[i].pad, with_bias);
+            size_t n = conv_out_count(&c);
+            float *want = floats(n);
+            conv2d_forward(want, c.in, c.weight, c.bias, c.B, c.Cin, c.H, c.W, c.Cout, c.K,
+                           c.stride, c.pad);
+            conv2d_gemm_forward(c.out, c.scratch, c.in, c.weight, c.bias, c.B, c.Cin, c.H, c.W,
+                                c.Cout, c.K, c.stride, c.pad);
+            char name[96];
+            snprintf(name, sizeof name, "%dx%d stride %d padding %d on %dx%d%s", c.K, c.K, c.stride,
+                     c.pad, c.H, c.W, with_bias ? ", bias" : "");
+            cr_log_info("%s: largest difference %.2g", name,
+                        diff_floats(c.out, want, (long)n, 0, 0).max_diff);
+            expect_floats_close(name, c.out, want, n, 1e-5, 1e-5);
+        }
+}
+
+Test(layers, conv_scratch_is_one_images_columns) {
+    // 3x3 stride 2 padding 1 on 7x8: Ho = 4, Wo = 4; columns (3·9, 16)
+    cr_expect_eq(conv2d_gemm_scratch_floats(3, 7, 8, 3, 2, 1), (size_t)27 * 16);
+    cr_expect_eq(conv2d_gemm_scratch_floats(3, 7, 8, 1, 2, 0), (size_t)3 * 4 * 4);
+    cr_expect_eq(conv2d_gemm_scratch_floats(3, 7, 8, 1, 1, 1), (size_t)3 * 9 * 10);
+    cr_expect_eq(conv2d_gemm_scratch_floats(3, 7, 8, 1, 1, 0), 0, "1x1, stride 1: no columns");
+    // and with none, a 1x1 convolution runs forward and backward
+    Rng rng;
+    rng_seed(&rng, 6);
+    ConvCase c = conv_case(&rng, 2, 3, 4, 5, 2, 1, 1, 0, true);
+    conv2d_gemm_forward(c.out, NULL, c.in, c.weight, c.bias, 2, 3, 4, 5, 2, 1, 1, 0);
+    conv2d_gemm_backward(c.din, c.dweight, c.dbias, NULL, c.r, c.in, c.weight, 2, 3, 4, 5, 2, 1, 1,
+                         0);
+    float *want = floats(conv_out_count(&c));
+    conv2d_forward(want, c.in, c.weight, c.bias, 2, 3, 4, 5, 2, 1, 1, 0);
+    expect_floats_close("1x1 without scratch", c.out, want, conv_out_count(&c), 1e-5, 1e-5);
+}
+
+// A 1x1 convolution is a Linear layer applied to every pixel's channels: with
+// the image transposed to (B,H·W,Cin), linear_forward gives the output
+// transposed to (B,H·W,Cout); and the same for every gradient.
+Test(layers, conv_1x1_is_linear_on_the_channels) {
+    enum { B = 2, Cin = 5, H = 3, W = 4, Cout = 6, HW = H * W };
+    Rng rng;
+    rng_seed(&rng, 7);
+    ConvCase c = conv_case(&rng, B, Cin, H, W, Cout, 1, 1, 0, true);
+    float *rows = floats(B * HW * Cin), *lin = floats(B * HW * Cout), *dlin = floats(B * HW * Cout);
+    float *drows = floats(B * HW * Cin), *dw = floats(Cout * Cin), *db = floats(Cout);
+    for (int b = 0; b < B; b++)
+        for (int p = 0; p < HW; p++) {
+            for (int i = 0; i < Cin; i++)
+                rows[(b * HW + p) * Cin + i] = c.in[(b * Cin + i) * HW + p];
+            for (int o = 0; o < Cout; o++)
+                dlin[(b * HW + p) * Cout + o] = c.r[(b * Cout + o) * HW + p];
+        }
+    linear_forward(lin, rows, c.weight, c.bias, B * HW, Cin, Cout);
+    linear_backward(drows, dw, db, dlin, rows, c.weight, B * HW, Cin, Cout);
+    conv2d_gemm_forward(c.out, c.scratch, c.in, c.weight, c.bias, B, Cin, H, W, Cout, 1, 1, 0);
+    conv2d_gemm_backward(c.din, c.dweight, c.dbias, c.scratch, c.r, c.in, c.weight, B, Cin, H, W,
+                         Cout, 1, 1, 0);
+    float *want = floats(B * Cout * HW), *want_din = floats(B * Cin * HW);
+    for (int b = 0; b < B; b++)
+        for (int p = 0; p < HW; p++) {
+            for (int o = 0; o < Cout; o++)
+                want[(b * Cout + o) * HW + p] = lin[(b * HW + p) * Cout + o];
+            for (int i = 0; i < Cin; i++)
+                want_din[(b * Cin + i) * HW + p] = drows[(b * HW + p) * Cin + i];
+        }
+    expect_floats_close("out", c.out, want, B * Cout * HW, 1e-6, 1e-5);
+    expect_floats_close("din", c.din, want_din, B * Cin * HW, 1e-6, 1e-5);
+    expect_floats_close("dweight", c.dweight, dw, Cout * Cin, 1e-6, 1e-5);
+    expect_floats_close("dbias", c.dbias, db, Cout, 1e-6, 1e-5);
+}
+
+// col2im is im2col's adjoint: <im2col(x), y> = <x, col2im(y)> for any x, y,
+// which is what makes the input's gradient right. In double, to rounding.
+Test(layers, col2im_is_the_adjoint_of_im2col) {
+    static const int cases[][6] = {// Cin, H, W, K, stride, pad
+                                   {2, 7, 8, 3, 2, 1},
+                                   {1, 11, 10, 7, 2, 3},
+                                   {3, 5, 7, 5, 3, 2},
+                                   {2, 6, 5, 1, 2, 0}};
+    Rng rng;
+    rng_seed(&rng, 8);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const int *k = cases[i];
+        size_t n_in = (size_t)k[0] * k[1] * k[2];
+        size_t n_cols = conv2d_gemm_scratch_floats(k[0], k[1], k[2], k[3], k[4], k[5]);
+        float *x = random_floats(&rng, n_in, 0, 1), *y = random_floats(&rng, n_cols, 0, 1);
+        float *cols = floats(n_cols), *back = floats(n_in);
+        conv2d_im2col(cols, x, k[0], k[1], k[2], k[3], k[4], k[5]);
+        conv2d_col2im(back, y, k[0], k[1], k[2], k[3], k[4], k[5]);
+        double left = gradcheck_dot(cols, y, n_cols), right = gradcheck_dot(x, back, n_in);
+        cr_expect(fabs(left - right) <= 1e-5 * (1.0 + fabs(left)),
+                  "case %zu: <im2col(x), y> = %.9g but <x, col2im(y)> = %.9g", i, left, right);
+    }
+}
+
+// Two threads run the forward and backward pass on their own halves of a
+// batch at once, each with its own scratch and parameter gradients (as the
+// models run their slices); their outputs are the whole batch's, and their
+// gradients add up to it (float rounding of the sums in another grouping).
+Test(layers, conv_runs_on_slices_of_a_batch_in_threads) {
+    enum { B = 4, Cin = 8, H = 10, W = 10, Cout = 16, K = 3 };
+    Rng rng;
+    rng_seed(&rng, 9);
+    ConvCase c = conv_case(&rng, B, Cin, H, W, Cout, K, 1, 1, true);
+    size_t n_out = conv_out_count(&c), per_image = n_out / B, n_in = (size_t)B * Cin * H * W;
+    size_t n_w = (size_t)Cout * Cin * K * K,
+           n_scratch = conv2d_gemm_scratch_floats(Cin, H, W, K, 1, 1);
+    float *out = floats(n_out), *din = floats(n_in), *dw[2] = {floats(n_w), floats(n_w)};
+    float *db[2] = {floats(Cout), floats(Cout)},
+          *scratch[2] = {floats(n_scratch), floats(n_scratch)};
+    int threads = 0;
+#pragma omp parallel num_threads(2)
+    {
+        int t = omp_get_thread_num(), b0 = t * B / 2, Bt = B / 2;
+#pragma omp atomic
+        threads++;
+        conv2d_gemm_forward(out + b0 * per_image, scratch[t], c.in + b0 * Cin * H * W, c.weight,
+                            c.bias, Bt, Cin, H, W, Cout, K, 1, 1);
+        conv2d_gemm_backward(din + b0 * Cin * H * W, dw[t], db[t], scratch[t], c.r + b0 * per_image,
+                             c.in + b0 * Cin * H * W, c.weight, Bt, Cin, H, W, Cout, K, 1, 1);
+    }
+    cr_expect_eq(threads, 2, "the test needs two threads");
+    for (size_t i = 0; i < n_w; i++) dw[0][i] += dw[1][i];
+    for (int i = 0; i < Cout; i++) db[0][i] += db[1][i];
+    conv_loss(&(GradCheck){.ctx = &c});
+    conv_grads(&(GradCheck){.ctx = &c});
+    expect_floats_close("out", out, c.out, n_out, 1e-5, 1e-5);
+    expect_floats_close("din", din, c.din, n_in, 1e-5, 1e-5);
+    expect_floats_close("dweight", dw[0], c.dweight, n_w, 1e-4, 1e-5);
+    expect_floats_close("dbias", db[0], c.dbias, Cout, 1e-4, 1e-5);
+}
