@@ -3,13 +3,17 @@
 // properties: the convolution through matrix products equals chapter 02's
 // direct loops on the ResNet's kernels, strides and paddings, a 1x1
 // convolution is a Linear layer on the channels, im2col and col2im are
-// adjoint, the convolution runs on slices of a batch in threads at once.
+// adjoint, the convolution runs on slices of a batch in threads at once;
+// standardised weights have mean 0 and standard deviation 1 and ignore a
+// channel's shift and scale; GroupNorm with one group is LayerNorm over the
+// image.
 //
 // The finite-difference tolerance is gradcheck.h's, 5e-3 of each tensor's
-// largest gradient. Measured here, the largest error of any element is below
-// 5e-5 of its tensor's scale: float rounding of L, a hundred times inside the
-// tolerance. Breaking a term (col2im's padding offset, a bias gradient
-// halved) fails these checks.
+// largest gradient. Measured here, the largest error of any element is 1.5e-4
+// of its tensor's scale (GroupNorm's input gradient; the convolution's and
+// StdConv's are below 5e-5): float rounding of L, thirty times inside the
+// tolerance. Breaking a term (half of GroupNorm's mean(g·x̂) term, col2im's
+// padding offset, a bias gradient halved) fails these checks.
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -21,8 +25,11 @@
 #include "conv2d_gemm.h"
 #include "error.h"
 #include "gradcheck.h"
+#include "groupnorm.h"
+#include "layernorm.h"
 #include "linear.h"
 #include "rng.h"
+#include "weight_standardize.h"
 
 // ---- memory owned by the running test, freed by its .fini even when it fails ------
 
@@ -272,4 +279,223 @@ Test(layers, conv_runs_on_slices_of_a_batch_in_threads) {
     expect_floats_close("din", din, c.din, n_in, 1e-5, 1e-5);
     expect_floats_close("dweight", dw[0], c.dweight, n_w, 1e-4, 1e-5);
     expect_floats_close("dbias", db[0], c.dbias, Cout, 1e-4, 1e-5);
+}
+
+// ---- weight standardisation --------------------------------------------------------------
+
+typedef struct {
+    int Cout, fan_in;
+    float *weight, *wstd, *std, *r, *dweight;
+    ConvCase conv; // for the standardised convolution: its weight is wstd, dweight dwstd
+} StdCase;
+
+static double standardize_loss(GradCheck *gc) {
+    StdCase *c = gc->ctx;
+    weight_standardize_forward(c->wstd, c->std, c->weight, c->Cout, c->fan_in);
+    return gradcheck_dot(c->wstd, c->r, (size_t)c->Cout * c->fan_in);
+}
+
+static void standardize_grads(GradCheck *gc) {
+    StdCase *c = gc->ctx;
+    weight_standardize_backward(c->dweight, c->r, c->wstd, c->std, c->Cout, c->fan_in);
+}
+
+// Weights with a mean and a scale of their own in each channel.
+static StdCase std_case(Rng *rng, int Cout, int fan_in) {
+    StdCase c = {.Cout = Cout, .fan_in = fan_in};
+    c.weight = random_floats(rng, (size_t)Cout * fan_in, 0, 1);
+    for (int o = 0; o < Cout; o++)
+        for (int i = 0; i < fan_in; i++)
+            c.weight[o * fan_in + i] =
+                c.weight[o * fan_in + i] * (0.3f + 0.4f * o) + 0.5f - 0.3f * o;
+    c.wstd = floats((size_t)Cout * fan_in);
+    c.std = floats(Cout);
+    c.r = random_floats(rng, (size_t)Cout * fan_in, 0, 1);
+    c.dweight = floats((size_t)Cout * fan_in);
+    return c;
+}
+
+Test(layers, weight_standardize_backward) {
+    Rng rng;
+    rng_seed(&rng, 10);
+    StdCase c = std_case(&rng, 3, 12);
+    GradCheck gc = {
+        .loss = standardize_loss, .backward = standardize_grads, .accumulates = true, .ctx = &c};
+    gradcheck_tensor(&gc, "weight_standardize.weight", c.weight, c.dweight, 3 * 12);
+    gradcheck_run(&gc);
+}
+
+// StdConv: the weights standardised, then the convolution with them; the
+// gradient of the raw weights through both.
+static double stdconv_loss(GradCheck *gc) {
+    StdCase *c = gc->ctx;
+    weight_standardize_forward(c->wstd, c->std, c->weight, c->Cout, c->fan_in);
+    return conv_loss(&(GradCheck){.ctx = &c->conv});
+}
+
+static void stdconv_grads(GradCheck *gc) {
+    StdCase *c = gc->ctx;
+    memset(c->conv.dweight, 0, (size_t)c->Cout * c->fan_in * sizeof(float)); // dwstd, fresh
+    conv_grads(&(GradCheck){.ctx = &c->conv});
+    weight_standardize_backward(c->dweight, c->conv.dweight, c->wstd, c->std, c->Cout, c->fan_in);
+}
+
+Test(layers, stdconv_backward) {
+    Rng rng;
+    rng_seed(&rng, 11);
+    enum { B = 2, Cin = 2, H = 5, W = 6, Cout = 3, K = 3 };
+    StdCase c = std_case(&rng, Cout, Cin * K * K);
+    c.conv = conv_case(&rng, B, Cin, H, W, Cout, K, 1, 1, false);
+    c.conv.weight = c.wstd;
+    GradCheck gc = {
+        .loss = stdconv_loss, .backward = stdconv_grads, .accumulates = true, .ctx = &c};
+    gradcheck_tensor(&gc, "stdconv.in", c.conv.in, c.conv.din, B * Cin * H * W);
+    gradcheck_tensor(&gc, "stdconv.weight", c.weight, c.dweight, Cout * Cin * K * K);
+    gradcheck_run(&gc);
+}
+
+// Each channel comes out with mean 0 and standard deviation σ/(σ + eps); a
+// channel shifted and scaled (by a > 0) gives the same standardised weights
+// (but for eps, 1e-5 of σ here); and the gradient of every channel sums to 0,
+// since a shift of a channel changes nothing.
+Test(layers, weight_standardize_properties) {
+    enum { Cout = 4, n = 27 };
+    Rng rng;
+    rng_seed(&rng, 12);
+    StdCase c = std_case(&rng, Cout, n);
+    weight_standardize_forward(c.wstd, c.std, c.weight, Cout, n);
+    for (int o = 0; o < Cout; o++) {
+        double mean = 0.0, var = 0.0;
+        for (int i = 0; i < n; i++) mean += c.wstd[o * n + i];
+        mean /= n;
+        for (int i = 0; i < n; i++) var += pow(c.wstd[o * n + i] - mean, 2);
+        double sd = sqrt(var / n), want = c.std[o] / (c.std[o] + WEIGHT_STANDARDIZE_EPS);
+        cr_expect(fabs(mean) < 1e-6, "channel %d: mean %g", o, mean);
+        cr_expect(fabs(sd - want) < 1e-6, "channel %d: std %.9g, want %.9g", o, sd, want);
+    }
+    float *moved = floats(Cout * n), *again = floats(Cout * n);
+    for (int o = 0; o < Cout; o++)
+        for (int i = 0; i < n; i++) moved[o * n + i] = 3.0f * c.weight[o * n + i] - 1.5f + o;
+    weight_standardize_forward(again, NULL, moved, Cout, n);
+    expect_floats_close("shifted and scaled", again, c.wstd, Cout * n, 1e-4, 0);
+    weight_standardize_backward(c.dweight, c.r, c.wstd, c.std, Cout, n);
+    for (int o = 0; o < Cout; o++) {
+        double sum = 0.0, scale = 0.0;
+        for (int i = 0; i < n; i++) {
+            sum += c.dweight[o * n + i];
+            scale = fmax(scale, fabs(c.dweight[o * n + i]));
+        }
+        cr_expect(fabs(sum) < 1e-5 * n * scale, "channel %d: dweight sums to %g", o, sum);
+    }
+}
+
+// ---- GroupNorm -------------------------------------------------------------------------
+
+typedef struct {
+    int B, C, H, W, G;
+    float *x, *weight, *bias, *out, *mean, *rstd, *r;
+    float *dx, *dweight, *dbias;
+} GroupNormCase;
+
+static GroupNormCase groupnorm_case(Rng *rng, int B, int C, int H, int W, int G) {
+    GroupNormCase c = {.B = B, .C = C, .H = H, .W = W, .G = G};
+    size_t n = (size_t)B * C * H * W;
+    c.x = random_floats(rng, n, 0, 1.5f);
+    for (size_t i = 0; i < n; i++) c.x[i] += (float)(i / (H * W) % C) - 2.0f; // a mean per channel
+    c.weight = random_floats(rng, C, 1, 0.5f);
+    c.bias = random_floats(rng, C, 0, 0.5f);
+    c.r = random_floats(rng, n, 0, 1);
+    c.out = floats(n);
+    c.mean = floats(B * G);
+    c.rstd = floats(B * G);
+    c.dx = floats(n);
+    c.dweight = floats(C);
+    c.dbias = floats(C);
+    return c;
+}
+
+static double groupnorm_loss(GradCheck *gc) {
+    GroupNormCase *c = gc->ctx;
+    groupnorm_forward(c->out, c->mean, c->rstd, c->x, c->weight, c->bias, c->B, c->C, c->H, c->W,
+                      c->G);
+    return gradcheck_dot(c->out, c->r, (size_t)c->B * c->C * c->H * c->W);
+}
+
+static void groupnorm_grads(GradCheck *gc) {
+    GroupNormCase *c = gc->ctx;
+    groupnorm_backward(c->dx, c->dweight, c->dbias, c->r, c->x, c->weight, c->mean, c->rstd, c->B,
+                       c->C, c->H, c->W, c->G);
+}
+
+static void check_groupnorm(int B, int C, int H, int W, int G, unsigned seed) {
+    Rng rng;
+    rng_seed(&rng, seed);
+    GroupNormCase c = groupnorm_case(&rng, B, C, H, W, G);
+    GradCheck gc = {
+        .loss = groupnorm_loss, .backward = groupnorm_grads, .accumulates = true, .ctx = &c};
+    gradcheck_tensor(&gc, "groupnorm.x", c.x, c.dx, (size_t)B * C * H * W);
+    gradcheck_tensor(&gc, "groupnorm.weight", c.weight, c.dweight, C);
+    gradcheck_tensor(&gc, "groupnorm.bias", c.bias, c.dbias, C);
+    gradcheck_run(&gc);
+}
+
+Test(layers, groupnorm_backward) {
+    check_groupnorm(2, 6, 3, 4, 3, 13);
+}
+
+Test(layers, groupnorm_backward_one_channel_a_group) {
+    check_groupnorm(2, 4, 3, 3, 4, 14);
+}
+
+// With one group, GroupNorm normalises each image's C·H·W values together: it
+// is LayerNorm over rows of C·H·W (the same eps) with the weight and bias of
+// channel c repeated over its H·W positions. Forward and backward agree to
+// rounding (the sums run in different orders).
+Test(layers, groupnorm_with_one_group_is_layernorm_over_the_image) {
+    enum { B = 3, C = 4, H = 3, W = 5, HW = H * W, D = C * HW };
+    cr_assert_eq(GROUPNORM_EPS, LAYERNORM_EPS);
+    Rng rng;
+    rng_seed(&rng, 15);
+    GroupNormCase c = groupnorm_case(&rng, B, C, H, W, 1);
+    groupnorm_loss(&(GradCheck){.ctx = &c});
+    groupnorm_grads(&(GradCheck){.ctx = &c});
+    float *lw = floats(D), *lb = floats(D), *out = floats(B * D), *mean = floats(B);
+    float *rstd = floats(B), *dx = floats(B * D), *dlw = floats(D), *dlb = floats(D);
+    for (int i = 0; i < D; i++) {
+        lw[i] = c.weight[i / HW];
+        lb[i] = c.bias[i / HW];
+    }
+    layernorm_forward(out, mean, rstd, c.x, lw, lb, B, D);
+    layernorm_backward(dx, dlw, dlb, c.r, c.x, lw, mean, rstd, B, D);
+    float *dw = floats(C), *db = floats(C); // LayerNorm's per-position gradients, per channel
+    for (int i = 0; i < D; i++) {
+        dw[i / HW] += dlw[i];
+        db[i / HW] += dlb[i];
+    }
+    expect_floats_close("out", c.out, out, B * D, 1e-5, 1e-5);
+    expect_floats_close("mean", c.mean, mean, B, 1e-6, 1e-5);
+    expect_floats_close("rstd", c.rstd, rstd, B, 1e-6, 1e-5);
+    expect_floats_close("dx", c.dx, dx, B * D, 1e-5, 1e-5);
+    expect_floats_close("dweight", c.dweight, dw, C, 1e-5, 1e-5);
+    expect_floats_close("dbias", c.dbias, db, C, 1e-5, 1e-5);
+}
+
+// With one channel a group (instance normalisation), weight 1 and bias 0, every
+// channel of every image comes out with mean 0 and variance var/(var + eps).
+Test(layers, groupnorm_with_a_group_per_channel_normalises_each_channel) {
+    enum { B = 2, C = 3, H = 4, W = 4, HW = H * W };
+    Rng rng;
+    rng_seed(&rng, 16);
+    GroupNormCase c = groupnorm_case(&rng, B, C, H, W, C);
+    for (int i = 0; i < C; i++) c.weight[i] = 1.0f, c.bias[i] = 0.0f;
+    groupnorm_loss(&(GradCheck){.ctx = &c});
+    for (int bc = 0; bc < B * C; bc++) {
+        double mean = 0.0, var = 0.0;
+        for (int i = 0; i < HW; i++) mean += c.out[bc * HW + i];
+        mean /= HW;
+        for (int i = 0; i < HW; i++) var += pow(c.out[bc * HW + i] - mean, 2);
+        var /= HW;
+        cr_expect(fabs(mean) < 1e-6, "plane %d: mean %g", bc, mean);
+        cr_expect(fabs(var - 1.0) < 1e-5, "plane %d: variance %.9g", bc, var);
+    }
 }
