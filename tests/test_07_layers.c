@@ -6,7 +6,8 @@
 // adjoint, the convolution runs on slices of a batch in threads at once;
 // standardised weights have mean 0 and standard deviation 1 and ignore a
 // channel's shift and scale; GroupNorm with one group is LayerNorm over the
-// image.
+// image; max pooling's gradient lands on the maximum (the first, on ties);
+// average pooling's is dout / (H·W) everywhere.
 //
 // The finite-difference tolerance is gradcheck.h's, 5e-3 of each tensor's
 // largest gradient. Measured here, the largest error of any element is 1.5e-4
@@ -14,6 +15,8 @@
 // StdConv's are below 5e-5): float rounding of L, thirty times inside the
 // tolerance. Breaking a term (half of GroupNorm's mean(g·x̂) term, col2im's
 // padding offset, a bias gradient halved) fails these checks.
+// The inputs of ReLU and max pooling keep every element further than 2h from
+// a kink (0, or a tie), where there is no derivative to check.
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -24,10 +27,13 @@
 #include "conv2d.h"
 #include "conv2d_gemm.h"
 #include "error.h"
+#include "global_avgpool.h"
 #include "gradcheck.h"
 #include "groupnorm.h"
 #include "layernorm.h"
 #include "linear.h"
+#include "maxpool.h"
+#include "relu.h"
 #include "rng.h"
 #include "weight_standardize.h"
 
@@ -498,4 +504,175 @@ Test(layers, groupnorm_with_a_group_per_channel_normalises_each_channel) {
         cr_expect(fabs(mean) < 1e-6, "plane %d: mean %g", bc, mean);
         cr_expect(fabs(var - 1.0) < 1e-5, "plane %d: variance %.9g", bc, var);
     }
+}
+
+// ---- ReLU, max pooling, average pooling ----------------------------------------------------
+
+typedef struct {
+    int B, C, H, W, K, stride, pad; // max pooling's; ReLU uses n = B·C·H·W
+    float *x, *out, *r, *dx;
+    int *argmax;
+} PoolCase;
+
+static size_t pool_in_count(const PoolCase *c) {
+    return (size_t)c->B * c->C * c->H * c->W;
+}
+
+static size_t pool_out_count(const PoolCase *c) {
+    return (size_t)c->B * c->C * conv2d_out_size(c->H, c->K, c->stride, c->pad) *
+           conv2d_out_size(c->W, c->K, c->stride, c->pad);
+}
+
+static double relu_loss(GradCheck *gc) {
+    PoolCase *c = gc->ctx;
+    relu_forward(c->out, c->x, (int)pool_in_count(c));
+    return gradcheck_dot(c->out, c->r, pool_in_count(c));
+}
+
+static void relu_grads(GradCheck *gc) {
+    PoolCase *c = gc->ctx;
+    relu_backward(c->dx, c->r, c->x, (int)pool_in_count(c));
+}
+
+Test(layers, relu_backward) {
+    Rng rng;
+    rng_seed(&rng, 17);
+    PoolCase c = {.B = 2, .C = 3, .H = 2, .W = 4};
+    size_t n = pool_in_count(&c);
+    c.x = floats(n); // |x| in [0.1, 3]: more than 2h from the kink at 0
+    for (size_t i = 0; i < n; i++)
+        c.x[i] = (rng_uniform(&rng) < 0.5f ? -1.0f : 1.0f) * (0.1f + 2.9f * rng_uniform(&rng));
+    c.out = floats(n);
+    c.r = random_floats(&rng, n, 0, 1);
+    c.dx = floats(n);
+    GradCheck gc = {.loss = relu_loss, .backward = relu_grads, .accumulates = true, .ctx = &c};
+    gradcheck_tensor(&gc, "relu.x", c.x, c.dx, n);
+    gradcheck_run(&gc);
+}
+
+Test(layers, relu_by_hand_in_place_zero_and_nan) {
+    float x[5] = {-1.0f, 0.0f, 2.0f, NAN, -0.5f};
+    const float dout[5] = {1, 1, 1, 1, 1}, want[5] = {0, 0, 2, NAN, 0},
+                want_dx[5] = {0, 0, 1, 0, 0};
+    float dx[5] = {0};
+    relu_forward(x, x, 5); // in place
+    expect_floats_equal("relu", x, want, 5, 0);
+    relu_backward(dx, dout, x, 5); // from the output: the same gradient
+    expect_floats_equal("relu'", dx, want_dx, 5, 0);
+}
+
+static double maxpool_loss(GradCheck *gc) {
+    PoolCase *c = gc->ctx;
+    maxpool_forward(c->out, c->argmax, c->x, c->B, c->C, c->H, c->W, c->K, c->stride, c->pad);
+    return gradcheck_dot(c->out, c->r, pool_out_count(c));
+}
+
+static void maxpool_grads(GradCheck *gc) {
+    PoolCase *c = gc->ctx;
+    maxpool_backward(c->dx, c->r, c->argmax, c->B, c->C, c->H, c->W, c->K, c->stride, c->pad);
+}
+
+static PoolCase maxpool_case(int B, int C, int H, int W, int K, int stride, int pad) {
+    PoolCase c = {.B = B, .C = C, .H = H, .W = W, .K = K, .stride = stride, .pad = pad};
+    c.x = floats(pool_in_count(&c));
+    c.dx = floats(pool_in_count(&c));
+    c.out = floats(pool_out_count(&c));
+    c.r = floats(pool_out_count(&c));
+    c.argmax = take(pool_out_count(&c) * sizeof(int));
+    return c;
+}
+
+static void check_maxpool(int K, int stride, int pad, unsigned seed) {
+    Rng rng;
+    rng_seed(&rng, seed);
+    PoolCase c = maxpool_case(2, 2, 5, 6, K, stride, pad);
+    // the values 0.05 apart, in a random order: a step h <= 0.03 never changes a window's maximum
+    int n = (int)pool_in_count(&c), *order = take(n * sizeof(int));
+    rng_permutation(&rng, order, n);
+    for (int i = 0; i < n; i++) c.x[i] = 0.05f * (order[i] - n / 2);
+    rng_fill_normal(&rng, c.r, (int)pool_out_count(&c), 0, 1);
+    GradCheck gc = {
+        .loss = maxpool_loss, .backward = maxpool_grads, .accumulates = true, .ctx = &c};
+    gradcheck_tensor(&gc, "maxpool.x", c.x, c.dx, pool_in_count(&c));
+    gradcheck_run(&gc);
+}
+
+Test(layers, maxpool_3x3_stride_2_padding_1_backward) {
+    check_maxpool(3, 2, 1, 18);
+}
+
+Test(layers, maxpool_2x2_stride_2_backward) {
+    check_maxpool(2, 2, 0, 19);
+}
+
+// 1..16 in a 4x4 plane, K = 3, stride 2, padding 1: four windows, each with its
+// largest value at its bottom right (the padding never wins); then with 100 at
+// (1,1), the one pixel all four windows share, its gradient is the four douts.
+Test(layers, maxpool_by_hand_gradient_lands_on_the_maximum) {
+    PoolCase c = maxpool_case(1, 1, 4, 4, 3, 2, 1);
+    for (int i = 0; i < 16; i++) c.x[i] = (float)(i + 1);
+    maxpool_forward(c.out, c.argmax, c.x, 1, 1, 4, 4, 3, 2, 1);
+    const float want[4] = {6, 8, 14, 16};
+    const int want_at[4] = {5, 7, 13, 15};
+    expect_floats_equal("out", c.out, want, 4, 0);
+    expect_ints_equal("argmax", c.argmax, want_at, 4);
+    c.x[5] = 100.0f;
+    maxpool_forward(c.out, c.argmax, c.x, 1, 1, 4, 4, 3, 2, 1);
+    const float dout[4] = {1, 2, 3, 4};
+    maxpool_backward(c.dx, dout, c.argmax, 1, 1, 4, 4, 3, 2, 1);
+    float want_dx[16] = {0};
+    want_dx[5] = 10.0f;
+    expect_floats_equal("dx", c.dx, want_dx, 16, 0);
+}
+
+// A constant plane: every value of a window ties, and torch keeps the first in
+// row-by-row order, the window's top left pixel inside the image.
+Test(layers, maxpool_ties_go_to_the_first_maximum) {
+    PoolCase c = maxpool_case(1, 1, 5, 5, 3, 2, 1);
+    for (int i = 0; i < 25; i++) c.x[i] = 1.0f;
+    maxpool_forward(c.out, c.argmax, c.x, 1, 1, 5, 5, 3, 2, 1);
+    // windows at rows and columns -1, 1, 3: first pixels at 0, 1, 3
+    const int first[3] = {0, 1, 3};
+    int want_at[9];
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++) want_at[i * 3 + j] = first[i] * 5 + first[j];
+    expect_ints_equal("argmax", c.argmax, want_at, 9);
+}
+
+static double avgpool_loss(GradCheck *gc) {
+    PoolCase *c = gc->ctx;
+    global_avgpool_forward(c->out, c->x, c->B, c->C, c->H, c->W);
+    return gradcheck_dot(c->out, c->r, (size_t)c->B * c->C);
+}
+
+static void avgpool_grads(GradCheck *gc) {
+    PoolCase *c = gc->ctx;
+    global_avgpool_backward(c->dx, c->r, c->B, c->C, c->H, c->W);
+}
+
+Test(layers, global_avgpool_backward) {
+    Rng rng;
+    rng_seed(&rng, 20);
+    PoolCase c = {.B = 2, .C = 3, .H = 3, .W = 5};
+    c.x = random_floats(&rng, pool_in_count(&c), 0, 1);
+    c.dx = floats(pool_in_count(&c));
+    c.out = floats(6);
+    c.r = random_floats(&rng, 6, 0, 1);
+    GradCheck gc = {
+        .loss = avgpool_loss, .backward = avgpool_grads, .accumulates = true, .ctx = &c};
+    gradcheck_tensor(&gc, "global_avgpool.x", c.x, c.dx, pool_in_count(&c));
+    gradcheck_run(&gc);
+}
+
+// The mean of each plane; its gradient dout / (H·W) at every position.
+Test(layers, global_avgpool_by_hand) {
+    enum { H = 2, W = 5 };
+    float x[2 * H * W], out[2], dx[2 * H * W] = {0};
+    for (int i = 0; i < 2 * H * W; i++) x[i] = (float)i; // planes 0..9 and 10..19
+    global_avgpool_forward(out, x, 1, 2, H, W);
+    const float want[2] = {4.5f, 14.5f}, dout[2] = {1.0f, -3.0f};
+    expect_floats_equal("out", out, want, 2, 1e-6);
+    global_avgpool_backward(dx, dout, 1, 2, H, W);
+    for (int i = 0; i < 2 * H * W; i++)
+        cr_expect_float_eq(dx[i], dout[i / (H * W)] / (H * W), 1e-7, "dx[%d] = %g", i, dx[i]);
 }
