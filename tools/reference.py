@@ -11,7 +11,11 @@ non-trivial weights (LayerNorm weights and every bias included, so a transposed
 or ignored tensor cannot pass). Weights are kept in PyTorch's layouts, which
 the C code uses unchanged. For chapter 06, torchvision's VisionTransformer
 itself (with a one-channel conv_proj) gives the whole model's loss and the
-autograd gradients of every parameter and of the images. Needs Debian's
+autograd gradients of every parameter and of the images. For chapter 07,
+the layers of a ResNet stem and of a CNN (F.conv2d, the paper's weight
+standardisation in torch ops, nn.GroupNorm, F.relu, F.max_pool2d,
+adaptive_avg_pool2d, and a whole ResNet root), in float64, with autograd's
+gradients of every input and parameter. Needs Debian's
 python3-torch (1.13), python3-torchvision and python3-numpy.
 
 The files (little-endian; the same text is in tests/fixture.h and
@@ -399,6 +403,160 @@ def whole_model_gradients(mean_pool, pre_logits):
     return t
 
 
+# ---- chapter 07: the layers of a ResNet stem and of a CNN -------------------
+# Each layer runs in float64 on float32 values stored, so the reference is
+# exact to float32, and its gradients are autograd's for the loss
+# L = sum(out * dout), dout a random tensor stored beside them.
+
+WS_EPS = 1e-5  # the paper's code: vit_jax/models_resnet.py, weight_standardize(..., eps=1e-5)
+GN_EPS = 1e-6  # the paper's code uses flax's nn.GroupNorm, whose default epsilon is 1e-6
+
+
+def weight_standardize(w, eps=WS_EPS):
+    """vit_jax's weight_standardize over each output channel's (Cin,K,K)
+    weights, in torch ops: subtract the mean, divide by the biased standard
+    deviation plus eps (outside the square root)."""
+    w = w - w.mean(dim=(1, 2, 3), keepdim=True)
+    return w / (w.std(dim=(1, 2, 3), unbiased=False, keepdim=True) + eps)
+
+
+def with_gradients(prefix, inputs, forward, keep=()):
+    """Runs forward(**inputs) in float64 with every input requiring a gradient,
+    then L = sum(out * dout).backward(). Returns prefix.<input>, prefix.out,
+    prefix.dout and prefix.grad.<input> for every input, and prefix.<name> and
+    prefix.grad.<name> for each name in keep: intermediates forward returned
+    in a dict beside out, whose gradients are kept too."""
+    xs = OrderedDict((k, v.double().requires_grad_()) for k, v in inputs.items())
+    out, seen = forward(**xs)
+    for name in keep:
+        seen[name].retain_grad()
+    dout = torch.randn(out.shape)
+    (out * dout.double()).sum().backward()
+    t = OrderedDict((f"{prefix}.{k}", v) for k, v in inputs.items())
+    t.update([(f"{prefix}.out", out), (f"{prefix}.dout", dout)])
+    t.update((f"{prefix}.grad.{k}", x.grad) for k, x in xs.items())
+    for name in keep:
+        t[f"{prefix}.{name}"] = seen[name]
+        t[f"{prefix}.grad.{name}"] = seen[name].grad
+    for name, v in seen.items():
+        if name not in keep:
+            t[f"{prefix}.{name}"] = v
+    return t
+
+
+def conv_case(name, B, Cin, H, W, Cout, K, stride, pad, bias):
+    """F.conv2d with random weights (1/sqrt(fan_in)) and, if bias, a random bias."""
+    inputs = OrderedDict([("x", torch.randn(B, Cin, H, W)),
+                          ("weight", torch.randn(Cout, Cin, K, K) / math.sqrt(Cin * K * K))])
+    if bias:
+        inputs["bias"] = 0.5 * torch.randn(Cout)
+
+    def forward(x, weight, bias=None):
+        return F.conv2d(x, weight, bias, stride=stride, padding=pad), {}
+
+    return with_gradients(name, inputs, forward)
+
+
+def stdconv_case():
+    """A StdConv: 3x3, stride 1, padding 1, no bias (as the paper's), on weights
+    whose channels have different means and scales; channel 3's standard
+    deviation is about 2e-5, where eps = 1e-5 changes wstd by a third. The
+    standardised weight and its gradient are kept ("wstd", "grad.wstd"), and
+    each channel's biased standard deviation ("std")."""
+    Cout, Cin, K = 4, 3, 3
+    w = torch.randn(Cout, Cin, K, K) * torch.tensor([0.3, 0.05, 1.0, 2e-5]).reshape(-1, 1, 1, 1)
+    w += torch.tensor([0.1, -0.2, 0.0, 0.5]).reshape(-1, 1, 1, 1)
+    inputs = OrderedDict([("x", torch.randn(2, Cin, 6, 7)), ("weight", w)])
+
+    def forward(x, weight):
+        wstd = weight_standardize(weight)
+        std = weight.std(dim=(1, 2, 3), unbiased=False)
+        return F.conv2d(x, wstd, None, stride=1, padding=1), {"wstd": wstd, "std": std}
+
+    return with_gradients("stdconv", inputs, forward, keep=("wstd",))
+
+
+def groupnorm_case():
+    """nn.GroupNorm(3, 6, eps=1e-6) with a random affine, on groups with
+    different means and scales, one of standard deviation 1e-3 (variance 1e-6,
+    where eps changes 1/std by a third); torch's own group means and 1/std."""
+    B, C, H, W, G = 2, 6, 3, 4, 3
+    gn = nn.GroupNorm(G, C, eps=GN_EPS)
+    x = torch.randn(B, C, H, W) * torch.tensor([1.0, 1.0, 3.0, 3.0, 1e-3, 1e-3]).reshape(1, C, 1, 1)
+    x += torch.tensor([2.0, 2.0, -1.0, -1.0, 0.0, 0.0]).reshape(1, C, 1, 1)
+    inputs = OrderedDict([("x", x), ("weight", 1.0 + 0.5 * torch.randn(C)),
+                          ("bias", 0.5 * torch.randn(C))])
+
+    def forward(x, weight, bias):
+        with torch.no_grad():
+            gn.weight.copy_(weight)
+            gn.bias.copy_(bias)
+        out = F.group_norm(x, G, weight, bias, GN_EPS)
+        assert torch.equal(out, gn.double()(x))
+        _, mean, rstd = torch.native_group_norm(x, weight, bias, B, C, H * W, G, GN_EPS)
+        return out, {"mean": mean.reshape(B, G), "rstd": rstd.reshape(B, G)}
+
+    return with_gradients("groupnorm", inputs, forward)
+
+
+def maxpool_case(name, x, K, stride, pad):
+    """F.max_pool2d and its indices (y*W + x within each plane, as floats)."""
+    def forward(x):
+        out, argmax = F.max_pool2d(x, K, stride=stride, padding=pad, return_indices=True)
+        return out, {"argmax": argmax.double()}
+
+    return with_gradients(name, OrderedDict([("x", x)]), forward)
+
+
+def stem_case():
+    """A ResNet root as the paper's hybrid has it, on 2 images 1x16x16:
+    StdConv 7x7 stride 2 padding 3 to 8 channels (no bias), GroupNorm with 4
+    groups, ReLU, max pooling 3x3 stride 2 padding 1, then global average
+    pooling to (B,C). (The paper's code pads "SAME", which for stride 2 on an
+    even size pads one pixel less above and left; here padding is symmetric, as
+    torch's.)"""
+    C, G = 8, 4
+    inputs = OrderedDict([("x", torch.randn(2, 1, 16, 16)),
+                          ("conv.weight", torch.randn(C, 1, 7, 7) / 7.0),
+                          ("gn.weight", 1.0 + 0.5 * torch.randn(C)),
+                          ("gn.bias", 0.5 * torch.randn(C))])
+
+    def forward(**p):
+        conv = F.conv2d(p["x"], weight_standardize(p["conv.weight"]), None, stride=2, padding=3)
+        gn = F.group_norm(conv, G, p["gn.weight"], p["gn.bias"], GN_EPS)
+        pooled = F.max_pool2d(F.relu(gn), 3, stride=2, padding=1)
+        return F.adaptive_avg_pool2d(pooled, 1).flatten(1), {"conv": conv, "pool": pooled}
+
+    return with_gradients("stem", inputs, forward)
+
+
+def resnet_layers():
+    t = OrderedDict()
+    # the convolution: the ResNet's kernels, strides and paddings, with and without bias
+    for args in [("conv_3x3_s2_p1", 2, 3, 7, 9, 4, 3, 2, 1, True),
+                 ("conv_3x3_s1_p1", 2, 3, 5, 6, 2, 3, 1, 1, False),
+                 ("conv_7x7_s2_p3", 1, 2, 11, 10, 3, 7, 2, 3, False),
+                 ("conv_1x1_s1_p0", 2, 5, 3, 4, 6, 1, 1, 0, True),
+                 ("conv_1x1_s2_p0", 2, 4, 6, 5, 3, 1, 2, 0, False)]:
+        t.update(conv_case(*args))
+    t.update(stdconv_case())
+    t.update(groupnorm_case())
+    # ReLU on values of both signs and some exact zeros (whose gradient torch makes 0)
+    x = torch.randn(40)
+    x[::7] = 0.0
+    t.update(with_gradients("relu", OrderedDict([("x", x)]), lambda x: (F.relu(x), {})))
+    # max pooling: the root's 3x3 stride 2 padding 1, and 2x2 stride 2 on small
+    # integers, where most windows hold ties (torch keeps the first maximum)
+    t.update(maxpool_case("maxpool", torch.randn(2, 3, 7, 8), 3, 2, 1))
+    t.update(maxpool_case("maxpool_ties", torch.randint(0, 3, (1, 2, 6, 7)).float(), 3, 2, 1))
+    t.update(maxpool_case("maxpool_2x2", torch.randn(1, 2, 6, 5), 2, 2, 0))
+    # global average pooling: (B,C,H,W) -> (B,C)
+    t.update(with_gradients("avgpool", OrderedDict([("x", torch.randn(2, 3, 5, 4))]),
+                            lambda x: (F.adaptive_avg_pool2d(x, 1).flatten(1), {})))
+    t.update(stem_case())
+    return t
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: reference.py OUTPUT_DIR")
@@ -422,6 +580,8 @@ def main():
                                             ("06_gradients_mean_pre_logits.bin", True, True)]:
         torch.manual_seed(SEED)
         write(directory, filename, whole_model_gradients(mean_pool, pre_logits))
+    torch.manual_seed(SEED)
+    write(directory, "07_layers.bin", resnet_layers())
 
 
 if __name__ == "__main__":

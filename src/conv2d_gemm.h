@@ -1,0 +1,56 @@
+// conv2d_gemm.h — the 2D convolution of chapter 02 (src/conv2d.h: the same
+// definition, PyTorch's weight layout, square K x K kernels, stride, zero
+// padding), computed through the one matrix product:
+//
+//     out (B,Cout,Ho,Wo) = in (B,Cin,H,W) ⋆ weight (Cout,Cin,K,K) + bias (Cout)
+//
+// Image by image, im2col lays every K x K window of the input out as a column
+// of cols (Cin·K·K, Ho·Wo), the zero padding written as zeros; the convolution
+// of that image is then one product, weight (Cout, Cin·K·K) · cols, by matmul.
+// Chapter 02's conv2d_forward stays the readable definition that this is
+// tested against. Kernels are square, as every convolution of a ResNet is.
+//
+// Scratch: the columns of one image, conv2d_gemm_scratch_floats(...) floats
+// that the caller allocates once (a training loop must not allocate), for the
+// forward and the backward pass alike. For a 1x1 kernel with stride 1 and no
+// padding the columns are the image itself: the size is 0 and scratch may be
+// NULL.
+//
+// Threads: the layer keeps no state and writes only its arguments, so threads
+// may call it at once on their own slices of a batch, each with its own
+// scratch, out and parameter gradients (as src/vit.c runs the ViT). Outside a
+// parallel region matmul shares each product among the threads.
+#ifndef CONV2D_GEMM_H
+#define CONV2D_GEMM_H
+
+#include <stddef.h>
+
+// Floats of scratch conv2d_gemm_forward and _backward need: Cin·K·K · Ho·Wo,
+// or 0 for K = 1, stride 1, pad 0.
+size_t conv2d_gemm_scratch_floats(int Cin, int H, int W, int K, int stride, int pad);
+
+// out (B,Cout,Ho,Wo) from in (B,Cin,H,W), weight (Cout,Cin,K,K) and bias
+// (Cout) or NULL; Ho = conv2d_out_size(H, K, stride, pad), Wo likewise.
+void conv2d_gemm_forward(float *out, float *scratch, const float *in, const float *weight,
+                         const float *bias, int B, int Cin, int H, int W, int Cout, int K,
+                         int stride, int pad);
+
+// The columns of one image: cols (Cin·K·K, Ho·Wo) from image (Cin,H,W), row
+// (c,ky,kx) and column (i,j) holding the pixel under kernel tap (ky,kx) of
+// the window at output (i,j), 0 on the padding; and its adjoint, image
+// (Cin,H,W) += each column added back where it came from.
+void conv2d_im2col(float *cols, const float *image, int Cin, int H, int W, int K, int stride,
+                   int pad);
+void conv2d_col2im(float *image, const float *cols, int Cin, int H, int W, int K, int stride,
+                   int pad);
+
+// The backward pass (the convention: linear.h), from dout (B,Cout,Ho,Wo):
+//     din (B,Cin,H,W)        += col2im(weight^T · dout)     per image
+//     dweight (Cout,Cin,K,K) += dout · cols^T               summed over the images
+//     dbias (Cout)           += the sum of dout over images and positions
+// each d-pointer may be NULL; in and weight as the forward pass saw them.
+void conv2d_gemm_backward(float *din, float *dweight, float *dbias, float *scratch,
+                          const float *dout, const float *in, const float *weight, int B, int Cin,
+                          int H, int W, int Cout, int K, int stride, int pad);
+
+#endif
