@@ -82,7 +82,7 @@ static void check_takes_fashion_mnist(const Model *m, const char *path, const Fa
 // The shape of the model a checkpoint holds, to resume training it.
 static VitConfig file_config(const char *path, HeadOptions *head, float *mean, float *std) {
     SafetensorsMeta meta;
-    VitConfig cfg;
+    VitConfig cfg = {0}; // filled by vit_read_config, or the program has exited
     Error err;
     narrate_check(safetensors_read_meta(path, &meta, &err) &&
                       vit_read_config(&meta, path, &cfg, head, &err) &&
