@@ -5,7 +5,7 @@
 // input and parameter element is nudged by ±h in float and the central
 // difference (L(x + h) - L(x - h)) / 2h, taken at h and at h/2 and combined
 // (Richardson: (4 D(h/2) - D(h)) / 3, which cancels the h^2 error term), is
-// held to the analytic gradient. Also: backward passes add to their gradients
+// held to the analytic gradient (tests/gradcheck.h). Also: backward passes add to their gradients
 // (calling one twice doubles them), and properties of the head, the loss,
 // dropout and the whole model.
 //
@@ -37,6 +37,7 @@
 #include "encoder.h"
 #include "error.h"
 #include "gelu.h"
+#include "gradcheck.h"
 #include "head.h"
 #include "layernorm.h"
 #include "linear.h"
@@ -45,8 +46,6 @@
 #include "rng.h"
 #include "vit.h"
 
-#define FD_STEP 1e-2f // h, relative to |x| when |x| > 1
-#define FD_TOL  5e-3  // of the tensor's largest |gradient|
 
 // ---- memory owned by the running test, freed by its .fini even when it fails ------
 
@@ -83,120 +82,13 @@ TestSuite(backward, .fini = release);
 
 // ---- the finite-difference check ---------------------------------------------------
 
-typedef struct {
-    const char *name;
-    float *value; // (n) perturbed in place
-    float *grad;  // (n) the analytic gradient, filled by backward
-    size_t n;
-} Checked;
-
-typedef struct GradCheck GradCheck;
-struct GradCheck {
-    double (*loss)(GradCheck *);   // runs the forward pass, returns L
-    void (*backward)(GradCheck *); // the gradient of L into every grad
-    bool accumulates;              // backward adds to grad (else it writes it)
-    void *ctx;                     // what loss and backward work on
-    Checked checked[48];
-    int count;
-};
-
-static void check_tensor(GradCheck *gc, const char *name, float *value, float *grad, size_t n) {
-    cr_assert_lt(gc->count, 48);
-    gc->checked[gc->count++] = (Checked){name, value, grad, n};
-}
-
-static double dot(const float *a, const float *b, size_t n) {
-    double sum = 0.0;
-    for (size_t i = 0; i < n; i++) sum += (double)a[i] * b[i];
-    return sum;
-}
-
-// The central difference of L in element i of c->value with step h, over the
-// step actually taken in float.
-static double central_difference(GradCheck *gc, const Checked *c, size_t i, float h) {
-    float x = c->value[i];
-    c->value[i] = x + h;
-    float up = c->value[i];
-    double loss_up = gc->loss(gc);
-    c->value[i] = x - h;
-    float down = c->value[i];
-    double loss_down = gc->loss(gc);
-    c->value[i] = x;
-    return (loss_up - loss_down) / ((double)up - (double)down);
-}
-
-// numeric (n): the gradient of L in every element of c->value, from central
-// differences at h and h/2 combined (Richardson) so that the h^2 error cancels.
-static void numeric_gradient(GradCheck *gc, const Checked *c, double *numeric) {
-    for (size_t i = 0; i < c->n; i++) {
-        float h = FD_STEP * fmaxf(1.0f, fabsf(c->value[i]));
-        double coarse = central_difference(gc, c, i, h);
-        double fine = central_difference(gc, c, i, 0.5f * h);
-        numeric[i] = (4.0 * fine - coarse) / 3.0;
-    }
-}
-
-// Fails the test, naming the tensor, if analytic (n) and numeric (n) differ.
-static void expect_gradient(const char *name, const float *analytic, const double *numeric,
-                            size_t n) {
-    double scale = 0.0, worst = 0.0;
-    size_t worst_at = 0, bad = 0;
-    for (size_t i = 0; i < n; i++) scale = fmax(scale, fmax(fabs(analytic[i]), fabs(numeric[i])));
-    for (size_t i = 0; i < n; i++) {
-        double error = fabs(analytic[i] - numeric[i]);
-        if (!(error <= FD_TOL * scale)) bad++;
-        if (error > worst) {
-            worst = error;
-            worst_at = i;
-        }
-    }
-    cr_log_info("%s: largest error %.2g of the scale %.3g", name, worst / fmax(scale, 1e-30),
-                scale);
-    cr_expect(scale > 0.0, "%s: every gradient is zero; the check would prove nothing", name);
-    cr_expect(bad == 0,
-              "%s: %zu of %zu gradients differ from finite differences; largest at [%zu]: "
-              "analytic %.6g, numeric %.6g (scale %.3g)",
-              name, bad, n, worst_at, analytic[worst_at], numeric[worst_at], scale);
-}
-
-// The whole check: analytic against numeric for every listed tensor, then a
-// second backward pass adds as much again (or, for one that writes, the same).
-static void grad_check(GradCheck *gc) {
-    float *first[48];
-    for (int t = 0; t < gc->count; t++) {
-        memset(gc->checked[t].grad, 0, gc->checked[t].n * sizeof(float));
-        first[t] = floats(gc->checked[t].n);
-    }
-    gc->loss(gc);
-    gc->backward(gc);
-    for (int t = 0; t < gc->count; t++)
-        memcpy(first[t], gc->checked[t].grad, gc->checked[t].n * sizeof(float));
-    for (int t = 0; t < gc->count; t++) {
-        const Checked *c = &gc->checked[t];
-        double *numeric = take(c->n * sizeof(double));
-        numeric_gradient(gc, c, numeric);
-        expect_gradient(c->name, first[t], numeric, c->n);
-    }
-    gc->loss(gc); // the activations of the unperturbed values again
-    gc->backward(gc);
-    for (int t = 0; t < gc->count; t++) {
-        const Checked *c = &gc->checked[t];
-        for (size_t i = 0; i < c->n; i++) first[t][i] *= gc->accumulates ? 2.0f : 1.0f;
-        double scale = 0.0; // float rounding of the second sum: a few 1e-7 of the largest
-        for (size_t i = 0; i < c->n; i++) scale = fmax(scale, fabs(first[t][i]));
-        ArrayDiff d = diff_floats(c->grad, first[t], (long)c->n, 1e-5 * scale, 0.0);
-        cr_expect(d.bad == 0, "%s: a second backward pass should %s (largest difference %.3g)",
-                  c->name, gc->accumulates ? "double the gradient" : "give it again", d.max_diff);
-    }
-}
-
 // Every tensor of a parameter list, its gradient from the same list in grads.
 static void check_parameters(GradCheck *gc, const Tensors *params, const Tensors *grads) {
     cr_assert_eq(params->count, grads->count);
     for (int i = 0; i < params->count; i++) {
         const TensorEntry *p = &params->entries[i], *g = &grads->entries[i];
         cr_assert_str_eq(p->name, g->name);
-        check_tensor(gc, p->name, *p->slot, *g->slot, p->count);
+        gradcheck_tensor(gc, p->name, *p->slot, *g->slot, p->count);
     }
 }
 
@@ -224,7 +116,7 @@ typedef struct {
 static double linear_loss(GradCheck *gc) {
     LinearCase *c = gc->ctx;
     linear_forward(c->out, c->in, c->weight, c->bias, c->R, c->IN, c->OUT);
-    return dot(c->out, c->r, (size_t)c->R * c->OUT);
+    return gradcheck_dot(c->out, c->r, (size_t)c->R * c->OUT);
 }
 
 static void linear_grads(GradCheck *gc) {
@@ -246,10 +138,10 @@ Test(backward, linear) {
     c.dweight = floats(OUT * IN);
     c.dbias = floats(OUT);
     GradCheck gc = {.loss = linear_loss, .backward = linear_grads, .accumulates = true, .ctx = &c};
-    check_tensor(&gc, "linear.in", c.in, c.din, R * IN);
-    check_tensor(&gc, "linear.weight", c.weight, c.dweight, OUT * IN);
-    check_tensor(&gc, "linear.bias", c.bias, c.dbias, OUT);
-    grad_check(&gc);
+    gradcheck_tensor(&gc, "linear.in", c.in, c.din, R * IN);
+    gradcheck_tensor(&gc, "linear.weight", c.weight, c.dweight, OUT * IN);
+    gradcheck_tensor(&gc, "linear.bias", c.bias, c.dbias, OUT);
+    gradcheck_run(&gc);
 }
 
 Test(backward, linear_with_null_gradients_computes_the_others) {
@@ -273,7 +165,7 @@ typedef struct {
 static double layernorm_loss(GradCheck *gc) {
     LayerNormCase *c = gc->ctx;
     layernorm_forward(c->out, c->mean, c->rstd, c->x, c->weight, c->bias, c->R, c->C);
-    return dot(c->out, c->r, (size_t)c->R * c->C);
+    return gradcheck_dot(c->out, c->r, (size_t)c->R * c->C);
 }
 
 static void layernorm_grads(GradCheck *gc) {
@@ -300,10 +192,10 @@ Test(backward, layernorm) {
     c.dbias = floats(C);
     GradCheck gc = {
         .loss = layernorm_loss, .backward = layernorm_grads, .accumulates = true, .ctx = &c};
-    check_tensor(&gc, "layernorm.x", c.x, c.dx, R * C);
-    check_tensor(&gc, "layernorm.weight", c.weight, c.dweight, C);
-    check_tensor(&gc, "layernorm.bias", c.bias, c.dbias, C);
-    grad_check(&gc);
+    gradcheck_tensor(&gc, "layernorm.x", c.x, c.dx, R * C);
+    gradcheck_tensor(&gc, "layernorm.weight", c.weight, c.dweight, C);
+    gradcheck_tensor(&gc, "layernorm.bias", c.bias, c.dbias, C);
+    gradcheck_run(&gc);
 }
 
 typedef struct {
@@ -314,7 +206,7 @@ typedef struct {
 static double gelu_loss(GradCheck *gc) {
     GeluCase *c = gc->ctx;
     gelu_forward(c->out, c->x, c->n);
-    return dot(c->out, c->r, c->n);
+    return gradcheck_dot(c->out, c->r, c->n);
 }
 
 static void gelu_grads(GradCheck *gc) {
@@ -333,8 +225,8 @@ Test(backward, gelu) {
     c.out = floats(n);
     c.dx = floats(n);
     GradCheck gc = {.loss = gelu_loss, .backward = gelu_grads, .accumulates = true, .ctx = &c};
-    check_tensor(&gc, "gelu.x", c.x, c.dx, n);
-    grad_check(&gc);
+    gradcheck_tensor(&gc, "gelu.x", c.x, c.dx, n);
+    gradcheck_run(&gc);
 }
 
 Test(backward, gelu_derivative_by_hand) {
@@ -358,7 +250,7 @@ typedef struct {
 static double attention_loss(GradCheck *gc) {
     AttentionCase *c = gc->ctx;
     attention_forward(c->out, c->att, c->q, c->k, c->v, c->B, c->T, c->hs);
-    return dot(c->out, c->r, (size_t)c->B * c->T * c->hs);
+    return gradcheck_dot(c->out, c->r, (size_t)c->B * c->T * c->hs);
 }
 
 static void attention_grads(GradCheck *gc) {
@@ -384,10 +276,10 @@ Test(backward, softmax_and_attention) {
     c.dv = floats(n);
     GradCheck gc = {
         .loss = attention_loss, .backward = attention_grads, .accumulates = true, .ctx = &c};
-    check_tensor(&gc, "attention.q", c.q, c.dq, n);
-    check_tensor(&gc, "attention.k", c.k, c.dk, n);
-    check_tensor(&gc, "attention.v", c.v, c.dv, n);
-    grad_check(&gc);
+    gradcheck_tensor(&gc, "attention.q", c.q, c.dq, n);
+    gradcheck_tensor(&gc, "attention.k", c.k, c.dk, n);
+    gradcheck_tensor(&gc, "attention.v", c.v, c.dv, n);
+    gradcheck_run(&gc);
 }
 
 typedef struct {
@@ -401,7 +293,7 @@ typedef struct {
 static double mha_loss(GradCheck *gc) {
     MhaCase *c = gc->ctx;
     mha_forward(c->out, &c->a, c->x, &c->w, c->B, c->T, c->C, c->NH);
-    return dot(c->out, c->r, (size_t)c->B * c->T * c->C);
+    return gradcheck_dot(c->out, c->r, (size_t)c->B * c->T * c->C);
 }
 
 static void mha_grads(GradCheck *gc) {
@@ -428,12 +320,12 @@ static void check_mha(int B, int T, int C, int NH, unsigned seed) {
     tensors_alloc(&lists[0]);
     tensors_alloc(&lists[1]);
     GradCheck gc = {.loss = mha_loss, .backward = mha_grads, .accumulates = true, .ctx = &c};
-    check_tensor(&gc, "mha.x", c.x, c.dx, n);
-    check_tensor(&gc, "mha.in_proj_weight", in_w, c.g.in_proj_weight, 3 * C * C);
-    check_tensor(&gc, "mha.in_proj_bias", in_b, c.g.in_proj_bias, 3 * C);
-    check_tensor(&gc, "mha.out_proj.weight", out_w, c.g.out_proj_weight, C * C);
-    check_tensor(&gc, "mha.out_proj.bias", out_b, c.g.out_proj_bias, C);
-    grad_check(&gc);
+    gradcheck_tensor(&gc, "mha.x", c.x, c.dx, n);
+    gradcheck_tensor(&gc, "mha.in_proj_weight", in_w, c.g.in_proj_weight, 3 * C * C);
+    gradcheck_tensor(&gc, "mha.in_proj_bias", in_b, c.g.in_proj_bias, 3 * C);
+    gradcheck_tensor(&gc, "mha.out_proj.weight", out_w, c.g.out_proj_weight, C * C);
+    gradcheck_tensor(&gc, "mha.out_proj.bias", out_b, c.g.out_proj_bias, C);
+    gradcheck_run(&gc);
 }
 
 Test(backward, multi_head_attention) {
@@ -453,7 +345,7 @@ typedef struct {
 static double tokens_loss(GradCheck *gc) {
     TokensCase *c = gc->ctx;
     tokens_forward(c->tokens, c->patch_emb, c->class_token, c->pos, c->B, c->N, c->C);
-    return dot(c->tokens, c->r, (size_t)c->B * (c->N + 1) * c->C);
+    return gradcheck_dot(c->tokens, c->r, (size_t)c->B * (c->N + 1) * c->C);
 }
 
 static void tokens_grads(GradCheck *gc) {
@@ -475,10 +367,10 @@ Test(backward, tokens) {
     c.dclass_token = floats(C);
     c.dpos = floats(T * C);
     GradCheck gc = {.loss = tokens_loss, .backward = tokens_grads, .accumulates = true, .ctx = &c};
-    check_tensor(&gc, "tokens.patch_emb", c.patch_emb, c.dpatch_emb, B * N * C);
-    check_tensor(&gc, "tokens.class_token", c.class_token, c.dclass_token, C);
-    check_tensor(&gc, "tokens.pos", c.pos, c.dpos, T * C);
-    grad_check(&gc);
+    gradcheck_tensor(&gc, "tokens.patch_emb", c.patch_emb, c.dpatch_emb, B * N * C);
+    gradcheck_tensor(&gc, "tokens.class_token", c.class_token, c.dclass_token, C);
+    gradcheck_tensor(&gc, "tokens.pos", c.pos, c.dpos, T * C);
+    gradcheck_run(&gc);
 }
 
 // ---- one block and the whole encoder ---------------------------------------------------
@@ -508,7 +400,7 @@ static double block_loss(GradCheck *gc) {
     int T = vit_tokens(&c->cfg), C = c->cfg.hidden_dim;
     block_forward(a->out, a, c->x, &encoders[0].w.layers[0], c->B, T, C, c->cfg.mlp_dim,
                   c->cfg.num_heads);
-    return dot(a->out, c->r, (size_t)c->B * T * C);
+    return gradcheck_dot(a->out, c->r, (size_t)c->B * T * C);
 }
 
 static void block_grads(GradCheck *gc) {
@@ -534,20 +426,20 @@ Test(backward, pre_ln_block) {
     c.r = random_floats(&rng, n, 0, 1);
     c.dx = floats(n);
     GradCheck gc = {.loss = block_loss, .backward = block_grads, .accumulates = true, .ctx = &c};
-    check_tensor(&gc, "block.x", c.x, c.dx, n);
+    gradcheck_tensor(&gc, "block.x", c.x, c.dx, n);
     for (int i = 0; i < encoders[0].params.count; i++) { // the block's 12 parameters
         const TensorEntry *p = &encoders[0].params.entries[i], *g = &encoders[1].params.entries[i];
         if (strncmp(p->name, "encoder.layers.", 15) == 0)
-            check_tensor(&gc, p->name, *p->slot, *g->slot, p->count);
+            gradcheck_tensor(&gc, p->name, *p->slot, *g->slot, p->count);
     }
     cr_assert_eq(gc.count, 13);
-    grad_check(&gc);
+    gradcheck_run(&gc);
 }
 
 static double encoder_loss(GradCheck *gc) {
     EncoderCase *c = gc->ctx;
     encoder_forward(&encoders[0], c->x);
-    return dot(encoders[0].a.out, c->r, (size_t)c->B * vit_tokens(&c->cfg) * c->cfg.hidden_dim);
+    return gradcheck_dot(encoders[0].a.out, c->r, (size_t)c->B * vit_tokens(&c->cfg) * c->cfg.hidden_dim);
 }
 
 static void encoder_grads(GradCheck *gc) {
@@ -569,8 +461,8 @@ Test(backward, whole_encoder_and_the_images) {
     GradCheck gc = {
         .loss = encoder_loss, .backward = encoder_grads, .accumulates = true, .ctx = &c};
     check_parameters(&gc, &encoders[0].params, &encoders[1].params);
-    check_tensor(&gc, "images", c.x, c.dx, n_images);
-    grad_check(&gc);
+    gradcheck_tensor(&gc, "images", c.x, c.dx, n_images);
+    gradcheck_run(&gc);
 }
 
 // ---- the head ---------------------------------------------------------------------------
@@ -586,7 +478,7 @@ typedef struct {
 static double head_loss(GradCheck *gc) {
     HeadCase *c = gc->ctx;
     head_forward(&c->a, c->encoded, &c->w, &c->opt, c->B, c->T, c->C, c->K);
-    return dot(c->a.logits, c->r, (size_t)c->B * c->K);
+    return gradcheck_dot(c->a.logits, c->r, (size_t)c->B * c->K);
 }
 
 static void head_grads(GradCheck *gc) {
@@ -616,9 +508,9 @@ static void check_head(bool mean_pool, bool pre_logits, bool dropout) {
         c.a.mask = mask;
     }
     GradCheck gc = {.loss = head_loss, .backward = head_grads, .accumulates = true, .ctx = &c};
-    check_tensor(&gc, "head.encoded", c.encoded, c.dencoded, B * T * C);
+    gradcheck_tensor(&gc, "head.encoded", c.encoded, c.dencoded, B * T * C);
     check_parameters(&gc, &lists[0], &lists[1]);
-    grad_check(&gc);
+    gradcheck_run(&gc);
 }
 
 Test(backward, head_class_token) {
@@ -682,8 +574,8 @@ static void check_loss(float smoothing) {
     c.probs = floats(B * K);
     c.dlogits = floats(B * K);
     GradCheck gc = {.loss = loss_loss, .backward = loss_grads, .accumulates = false, .ctx = &c};
-    check_tensor(&gc, "cross_entropy.logits", c.logits, c.dlogits, B * K);
-    grad_check(&gc);
+    gradcheck_tensor(&gc, "cross_entropy.logits", c.logits, c.dlogits, B * K);
+    gradcheck_run(&gc);
 }
 
 Test(backward, cross_entropy) {
@@ -776,8 +668,8 @@ static void check_vit(HeadOptions head, float dropout, bool image_gradient) {
     c.dimages = image_gradient ? floats(n) : NULL;
     GradCheck gc = {.loss = vit_loss, .backward = vit_grads, .accumulates = false, .ctx = &c};
     check_parameters(&gc, &vit.params, &vit.grads);
-    if (image_gradient) check_tensor(&gc, "images", c.images, c.dimages, n);
-    grad_check(&gc);
+    if (image_gradient) gradcheck_tensor(&gc, "images", c.images, c.dimages, n);
+    gradcheck_run(&gc);
 }
 
 Test(backward, vit_class_token_and_the_images) {
