@@ -3,8 +3,8 @@
 // forward pass (tests/gradcheck.h) on a tiny configuration with both kinds of
 // shortcut; the parameter list against resnet_param_count, its names unique;
 // the suggested configurations' sizes and costs; the checks on a
-// configuration; and the paper's initialisation, under which every unit
-// starts as ReLU(shortcut).
+// configuration; the paper's initialisation, under which every unit starts as
+// ReLU(shortcut); and threads running slices of a batch at once.
 //
 // Finite differences through a whole ResNet meet two troubles the single
 // layers do not: hundreds of ReLU inputs, some of which a step of h carries
@@ -269,4 +269,63 @@ Test(resnet, at_initialisation_every_unit_is_relu_of_its_shortcut) {
         free(want);
     }
     cr_expect(!resnet_unit_shape(&net.cfg, 2).proj && resnet_unit_shape(&net.cfg, 1).proj);
+}
+
+// Threads, each on its own slice of the batch with its own activations and
+// scratch, as a model runs it: the same output bits as the whole batch at once
+// (every layer works image by image), and parameter gradients that add up to
+// the whole batch's (to float rounding of the different order of the sums).
+Test(resnet, slices_of_a_batch_in_threads_give_the_whole_batch) {
+    enum { Bw = 4, halves = 2 };
+    Rng rng;
+    rng_seed(&rng, 5);
+    net_build(&tiny, Bw);
+    net_randomize(&rng);
+    size_t image = (size_t)tiny.in_channels * tiny.image_size * tiny.image_size;
+    size_t per_out = out_count(&net) / Bw;
+    rng_fill_normal(&rng, net.images, (int)(Bw * image), 0.0f, 1.0f);
+    rng_fill_normal(&rng, net.r, (int)out_count(&net), 0.0f, 1.0f);
+    resnet_forward(&net.a, &net.w, &net.cfg, Bw, net.images, net.scratch);
+    net_grads(NULL);
+    Tensors acts[halves], dacts[halves], grads[halves];
+    ResNetActivations a[halves], da[halves];
+    ResNetWeights g[halves];
+    float *scratch[halves];
+    for (int h = 0; h < halves; h++) {
+        tensors_init(&acts[h]);
+        tensors_init(&dacts[h]);
+        tensors_init(&grads[h]);
+        resnet_acts_add(&acts[h], &a[h], &tiny, Bw / halves);
+        resnet_acts_add(&dacts[h], &da[h], &tiny, Bw / halves);
+        resnet_params_add(&grads[h], &g[h], &tiny, NULL);
+        tensors_alloc(&acts[h]);
+        tensors_alloc(&dacts[h]);
+        tensors_alloc(&grads[h]);
+        scratch[h] = xcalloc(resnet_scratch_floats(&tiny), sizeof(float));
+    }
+#pragma omp parallel for num_threads(halves)
+    for (int h = 0; h < halves; h++) {
+        int b0 = h * Bw / halves, Bs = Bw / halves;
+        resnet_forward(&a[h], &net.w, &tiny, Bs, net.images + b0 * image, scratch[h]);
+        resnet_backward(&g[h], &da[h], NULL, net.r + b0 * per_out, &a[h], &net.w, &tiny, Bs,
+                        scratch[h]);
+    }
+    double scale = 0.0;
+    for (size_t i = 0; i < net.grads.total; i++) scale = fmax(scale, fabs(net.grads.memory[i]));
+    float *sum = xcalloc(net.grads.total, sizeof(float));
+    for (int h = 0; h < halves; h++) {
+        const float *whole = resnet_out(&net.a, &tiny) + h * (Bw / halves) * per_out;
+        expect_floats_equal("a half's output", resnet_out(&a[h], &tiny), whole,
+                            (Bw / halves) * per_out, 0.0);
+        for (size_t i = 0; i < net.grads.total; i++) sum[i] += grads[h].memory[i];
+    }
+    expect_floats_close("the halves' gradients added", sum, net.grads.memory, net.grads.total,
+                        1e-5 * scale, 0.0);
+    free(sum);
+    for (int h = 0; h < halves; h++) {
+        tensors_free(&acts[h]);
+        tensors_free(&dacts[h]);
+        tensors_free(&grads[h]);
+        free(scratch[h]);
+    }
 }
