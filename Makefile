@@ -32,7 +32,8 @@ MODULES_06 := $(MODULES_05) linear_backward layernorm_backward gelu_backward att
               checkpoint vit adamw progress train
 MODULES_07 := $(MODULES_06) conv2d_gemm conv2d_gemm_backward weight_standardize \
               weight_standardize_backward groupnorm groupnorm_backward relu relu_backward \
-              maxpool maxpool_backward global_avgpool global_avgpool_backward
+              maxpool maxpool_backward global_avgpool global_avgpool_backward resnet \
+              resnet_backward
 
 CHAPTERS   := 01_patches 02_embedding 03_attention 04_multihead 05_encoder 06_classifier
 BINS       := $(CHAPTERS:%=build/ch%)

@@ -15,7 +15,8 @@ autograd gradients of every parameter and of the images. For chapter 07,
 the layers of a ResNet stem and of a CNN (F.conv2d, the paper's weight
 standardisation in torch ops, nn.GroupNorm, F.relu, F.max_pool2d,
 adaptive_avg_pool2d, and a whole ResNet root), in float64, with autograd's
-gradients of every input and parameter. Needs Debian's
+gradients of every input and parameter; and src/resnet.h's whole ResNet as a
+module of those, loaded with the same weights by name. Needs Debian's
 python3-torch (1.13), python3-torchvision and python3-numpy.
 
 The files (little-endian; the same text is in tests/fixture.h and
@@ -557,6 +558,118 @@ def resnet_layers():
     return t
 
 
+# ---- chapter 07: the ResNet of the hybrid and of the CNN (src/resnet.h) -------
+# torch's own nn.Conv2d (its weight standardised by the paper's formula first),
+# nn.GroupNorm with the paper's eps, F.relu and F.max_pool2d, arranged as the
+# paper's code arranges them (vit_jax/models_vit.py's root, models_resnet.py's
+# units), with the module names that src/resnet.c lists its parameters under.
+
+
+class StdConv2d(nn.Conv2d):
+    """nn.Conv2d whose weight goes through weight_standardize first (no bias)."""
+
+    def forward(self, x):
+        return F.conv2d(x, weight_standardize(self.weight), None, self.stride, self.padding)
+
+
+class ResNetRoot(nn.Module):
+    def __init__(self, in_channels, width, kernel, stride, groups):
+        super().__init__()
+        self.conv = StdConv2d(in_channels, width, kernel, stride=stride, padding=kernel // 2,
+                              bias=False)
+        self.gn = nn.GroupNorm(groups, width, eps=GN_EPS)
+
+    def forward(self, x):
+        return F.max_pool2d(F.relu(self.gn(self.conv(x))), 3, stride=2, padding=1)
+
+
+class ResNetUnit(nn.Module):
+    """The bottleneck unit: 1x1, 3x3 (with the stride), 1x1 to 4 * width, each
+    followed by GroupNorm; a projection shortcut when the shape changes."""
+
+    def __init__(self, in_channels, width, stride, groups):
+        super().__init__()
+        self.conv1 = StdConv2d(in_channels, width, 1, bias=False)
+        self.gn1 = nn.GroupNorm(groups, width, eps=GN_EPS)
+        self.conv2 = StdConv2d(width, width, 3, stride=stride, padding=1, bias=False)
+        self.gn2 = nn.GroupNorm(groups, width, eps=GN_EPS)
+        self.conv3 = StdConv2d(width, 4 * width, 1, bias=False)
+        self.gn3 = nn.GroupNorm(groups, 4 * width, eps=GN_EPS)
+        self.proj = None
+        if in_channels != 4 * width or stride != 1:
+            self.proj = nn.Sequential(OrderedDict([
+                ("conv", StdConv2d(in_channels, 4 * width, 1, stride=stride, bias=False)),
+                ("gn", nn.GroupNorm(groups, 4 * width, eps=GN_EPS))]))
+
+    def forward(self, x):
+        y = F.relu(self.gn1(self.conv1(x)))
+        y = F.relu(self.gn2(self.conv2(y)))
+        y = self.gn3(self.conv3(y))
+        return F.relu((x if self.proj is None else self.proj(x)) + y)
+
+
+class ResNetStage(nn.Module):
+    def __init__(self, in_channels, units, width, stride, groups):
+        super().__init__()
+        self.units = nn.ModuleList(
+            ResNetUnit(in_channels if i == 0 else 4 * width, width, stride if i == 0 else 1,
+                       groups) for i in range(units))
+
+    def forward(self, x):
+        for unit in self.units:
+            x = unit(x)
+        return x
+
+
+class ResNet(nn.Module):
+    """src/resnet.h's ResNetConfig as a module: stages is a list of (units, width, stride)."""
+
+    def __init__(self, in_channels, root_width, root_kernel, root_stride, groups, stages):
+        super().__init__()
+        self.root = ResNetRoot(in_channels, root_width, root_kernel, root_stride, groups)
+        self.stages = nn.ModuleList()
+        channels = root_width
+        for units, width, stride in stages:
+            self.stages.append(ResNetStage(channels, units, width, stride, groups))
+            channels = 4 * width
+
+    def forward(self, x):
+        x = self.root(x)
+        for stage in self.stages:
+            x = stage(x)
+        return x
+
+
+def resnet_whole():
+    """A small ResNet (tests/test_07_resnet_torch.c's configuration): 2 images
+    2x12x12; root 8 channels, 7x7 stride 2 (-> 6x6), pool (-> 3x3); stage 1:
+    one unit of width 4, stride 1 (projection 8 -> 16); stage 2: two units of
+    width 8, stride 2 (projection, then identity) -> (32,2,2); GroupNorm with 4
+    groups. Random weights (convolutions 1/sqrt(fan_in), GroupNorm scales
+    around 1, shifts around 0: gn3's too, which the paper starts at 0), run in
+    float64 on the float32 values stored; autograd's gradients of
+    sum(out * dout) for every parameter ("grad.<name>") and the images."""
+    net = ResNet(2, 8, 7, 2, 4, [(1, 4, 1), (2, 8, 2)])
+    with torch.no_grad():
+        for name, p in net.named_parameters():
+            if p.dim() == 4:
+                p.copy_(torch.randn_like(p) / math.sqrt(p[0].numel()))
+            elif name.endswith("weight"):
+                p.copy_(1.0 + 0.5 * torch.randn_like(p))
+            else:
+                p.copy_(0.5 * torch.randn_like(p))
+    x = torch.randn(2, 2, 12, 12)
+    t = OrderedDict(("resnet." + name, p.detach().clone()) for name, p in net.named_parameters())
+    net.double()
+    xd = x.double().requires_grad_()
+    out = net(xd)
+    dout = torch.randn(out.shape)
+    (out * dout.double()).sum().backward()
+    t.update([("x", x), ("out", out), ("dout", dout), ("grad.x", xd.grad)])
+    t.update(("grad.resnet." + name, p.grad) for name, p in net.named_parameters())
+    return t
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: reference.py OUTPUT_DIR")
@@ -582,6 +695,8 @@ def main():
         write(directory, filename, whole_model_gradients(mean_pool, pre_logits))
     torch.manual_seed(SEED)
     write(directory, "07_layers.bin", resnet_layers())
+    torch.manual_seed(SEED)
+    write(directory, "07_resnet.bin", resnet_whole())
 
 
 if __name__ == "__main__":
