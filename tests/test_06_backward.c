@@ -43,36 +43,18 @@
 #include "linear.h"
 #include "loss.h"
 #include "mha.h"
+#include "owned.h"
 #include "rng.h"
 #include "vit.h"
 
+// ---- what the running test owns, freed by its .fini even when it fails -----------
 
-// ---- memory owned by the running test, freed by its .fini even when it fails ------
-
-static void *owned[256];
-static int owned_count;
 static Tensors lists[4]; // activation lists of the layers under test
 static Encoder encoders[2];
 static Vit vit;
 
-static void *take(size_t bytes) {
-    cr_assert_lt(owned_count, 256);
-    return owned[owned_count++] = xcalloc(bytes > 0 ? bytes : 1, 1);
-}
-
-static float *floats(size_t n) {
-    return take(n * sizeof(float));
-}
-
-static float *random_floats(Rng *rng, size_t n, float mean, float std) {
-    float *x = floats(n);
-    rng_fill_normal(rng, x, (int)n, mean, std);
-    return x;
-}
-
 static void release(void) {
-    for (int i = 0; i < owned_count; i++) free(owned[i]);
-    owned_count = 0;
+    owned_release();
     for (int i = 0; i < 4; i++) tensors_free(&lists[i]);
     for (int i = 0; i < 2; i++) encoder_free(&encoders[i]);
     vit_free(&vit);
@@ -439,7 +421,8 @@ Test(backward, pre_ln_block) {
 static double encoder_loss(GradCheck *gc) {
     EncoderCase *c = gc->ctx;
     encoder_forward(&encoders[0], c->x);
-    return gradcheck_dot(encoders[0].a.out, c->r, (size_t)c->B * vit_tokens(&c->cfg) * c->cfg.hidden_dim);
+    return gradcheck_dot(encoders[0].a.out, c->r,
+                         (size_t)c->B * vit_tokens(&c->cfg) * c->cfg.hidden_dim);
 }
 
 static void encoder_grads(GradCheck *gc) {
@@ -790,7 +773,8 @@ Test(backward, vit_gradients_are_the_same_every_time_with_two_threads) {
     for (int pass = 0; pass < 3; pass++) {
         vit_forward(&vit, images, labels, B, 0.1f, true);
         vit_backward(&vit, labels, B, 0.1f);
-        if (pass == 0) memcpy(first, vit.grads.memory, vit.grads.total * sizeof(float));
+        if (pass == 0)
+            memcpy(first, vit.grads.memory, vit.grads.total * sizeof(float));
         else
             cr_expect(memcmp(first, vit.grads.memory, vit.grads.total * sizeof(float)) == 0,
                       "pass %d's gradients differ from the first pass's", pass);
@@ -825,7 +809,8 @@ Test(backward, vit_slices_of_a_batch_add_up_to_the_whole_batch) {
         memcpy(grads[run], vit.grads.memory, vit.grads.total * sizeof(float));
     }
     omp_set_num_threads(threads);
-    cr_expect_float_eq(loss[1], loss[0], 1e-6f, "loss with 3 slices %g, whole %g", loss[1], loss[0]);
+    cr_expect_float_eq(loss[1], loss[0], 1e-6f, "loss with 3 slices %g, whole %g", loss[1],
+                       loss[0]);
     expect_floats_close("logits, 3 slices", logits[1], logits[0], B * 5, 1e-6, 1e-5);
     expect_floats_close("gradients, 3 slices", grads[1], grads[0], vit.grads.total, 1e-6, 1e-5);
 }

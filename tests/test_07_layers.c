@@ -33,36 +33,12 @@
 #include "layernorm.h"
 #include "linear.h"
 #include "maxpool.h"
+#include "owned.h"
 #include "relu.h"
 #include "rng.h"
 #include "weight_standardize.h"
 
-// ---- memory owned by the running test, freed by its .fini even when it fails ------
-
-static void *owned[512];
-static int owned_count;
-
-static void *take(size_t bytes) {
-    cr_assert_lt(owned_count, 512);
-    return owned[owned_count++] = xcalloc(bytes > 0 ? bytes : 1, 1);
-}
-
-static float *floats(size_t n) {
-    return take(n * sizeof(float));
-}
-
-static float *random_floats(Rng *rng, size_t n, float mean, float std) {
-    float *x = floats(n);
-    rng_fill_normal(rng, x, (int)n, mean, std);
-    return x;
-}
-
-static void release(void) {
-    for (int i = 0; i < owned_count; i++) free(owned[i]);
-    owned_count = 0;
-}
-
-TestSuite(layers, .fini = release);
+TestSuite(layers, .fini = owned_release);
 
 // ---- the convolution -----------------------------------------------------------------
 
