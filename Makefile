@@ -29,11 +29,11 @@ MODULES_04 := $(MODULES_03) mha
 MODULES_05 := $(MODULES_04) layernorm gelu vit_config encoder
 MODULES_06 := $(MODULES_05) linear_backward layernorm_backward gelu_backward attention_backward \
               mha_backward embed_backward encoder_backward head loss safetensors model \
-              checkpoint vit adamw progress train
+              checkpoint dropout slices vit adamw progress train
 MODULES_07 := $(MODULES_06) conv2d_gemm conv2d_gemm_backward weight_standardize \
               weight_standardize_backward groupnorm groupnorm_backward relu relu_backward \
               maxpool maxpool_backward global_avgpool global_avgpool_backward resnet \
-              resnet_backward
+              resnet_backward hybrid cnn
 
 CHAPTERS   := 01_patches 02_embedding 03_attention 04_multihead 05_encoder 06_classifier
 BINS       := $(CHAPTERS:%=build/ch%)

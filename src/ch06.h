@@ -8,11 +8,13 @@
 #include "adamw.h"
 #include "ch05.h"
 #include "checkpoint.h"
+#include "dropout.h"
 #include "head.h"
 #include "loss.h"
 #include "model.h"
 #include "progress.h"
 #include "safetensors.h"
+#include "slices.h"
 #include "train.h"
 #include "vit.h"
 

@@ -7,9 +7,11 @@
 #define CH07_H
 
 #include "ch06.h"
+#include "cnn.h"
 #include "conv2d_gemm.h"
 #include "global_avgpool.h"
 #include "groupnorm.h"
+#include "hybrid.h"
 #include "maxpool.h"
 #include "relu.h"
 #include "resnet.h"

@@ -10,11 +10,18 @@
 #include <sys/stat.h>
 
 // region: checkpoint-meta
-void config_to_meta(SafetensorsMeta *meta, const void *cfg, const ConfigField *fields, int count) {
-    char text[16];
+// prefix + name into key (size n).
+static const char *meta_key(char *key, size_t n, const char *prefix, const ConfigField *f) {
+    snprintf(key, n, "%s%s", prefix, f->name);
+    return key;
+}
+
+void config_to_meta(SafetensorsMeta *meta, const char *prefix, const void *cfg,
+                    const ConfigField *fields, int count) {
+    char text[16], key[64];
     for (int i = 0; i < count; i++) {
         snprintf(text, sizeof text, "%d", config_get(cfg, &fields[i]));
-        safetensors_meta_set(meta, fields[i].name, text);
+        safetensors_meta_set(meta, meta_key(key, sizeof key, prefix, &fields[i]), text);
     }
 }
 
@@ -48,11 +55,13 @@ bool meta_long(const SafetensorsMeta *meta, const char *key, long long lo, long 
 }
 
 // region: checkpoint-config
-bool config_from_meta(void *cfg, const ConfigField *fields, int count, const SafetensorsMeta *meta,
-                      const char *path, Error *err) {
+bool config_from_meta(void *cfg, const char *prefix, const ConfigField *fields, int count,
+                      const SafetensorsMeta *meta, const char *path, Error *err) {
+    char key[64];
     for (int i = 0; i < count; i++) {
         long long x;
-        if (!meta_long(meta, fields[i].name, fields[i].min, fields[i].max, &x, path, err))
+        if (!meta_long(meta, meta_key(key, sizeof key, prefix, &fields[i]), fields[i].min,
+                       fields[i].max, &x, path, err))
             return false;
         config_set(cfg, &fields[i], (int)x);
     }

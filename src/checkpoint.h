@@ -35,11 +35,14 @@ void checkpoint_require(const char *program, const char *path, const char *make_
 
 // ---- configurations in metadata, through a table of fields ----------------------
 
-// Every field of cfg (described by fields) as a decimal string under its name.
-void config_to_meta(SafetensorsMeta *meta, const void *cfg, const ConfigField *fields, int count);
-// Every field of cfg from meta: present, a whole number, in its range; err names path.
-bool config_from_meta(void *cfg, const ConfigField *fields, int count, const SafetensorsMeta *meta,
-                      const char *path, Error *err);
+// Every field of cfg (described by fields) as a decimal string under its name
+// after prefix ("" for none; "stem." for a part of a model with fields of its own).
+void config_to_meta(SafetensorsMeta *meta, const char *prefix, const void *cfg,
+                    const ConfigField *fields, int count);
+// Every field of cfg from meta (under prefix + its name): present, a whole
+// number, in its range; err names path.
+bool config_from_meta(void *cfg, const char *prefix, const ConfigField *fields, int count,
+                      const SafetensorsMeta *meta, const char *path, Error *err);
 // A metadata value that must be a whole decimal number in [lo, hi].
 bool meta_long(const SafetensorsMeta *meta, const char *key, long long lo, long long hi,
                long long *out, const char *path, Error *err);

@@ -22,6 +22,15 @@ void head_params_add(Tensors *t, HeadWeights *w, const HeadOptions *opt, int C, 
 }
 // endregion: head-params
 
+void head_init(HeadWeights *w, const HeadOptions *opt, int C, int K, Rng *rng) {
+    memset(w->w, 0, sizeof(float) * K * C);
+    memset(w->b, 0, sizeof(float) * K);
+    if (!opt->pre_logits) return;
+    float std = sqrtf(1.0f / (float)C);
+    rng_fill_trunc_normal(rng, w->pre_w, C * C, std, -2.0f * std, 2.0f * std);
+    memset(w->pre_b, 0, sizeof(float) * C);
+}
+
 void head_acts_add(Tensors *t, HeadActivations *a, const HeadOptions *opt, int B, int C, int K) {
     *a = (HeadActivations){0};
     tensors_add(t, &a->pooled, 2, (int[]){B, C}, "head.pooled");

@@ -6,6 +6,7 @@
 #define HEAD_H
 
 #include <stdbool.h>
+#include "rng.h"
 #include "tensors.h"
 
 typedef struct {
@@ -28,6 +29,9 @@ typedef struct {
 } HeadActivations;
 
 void head_params_add(Tensors *t, HeadWeights *w, const HeadOptions *opt, int C, int K);
+// The paper's fine-tuning start: the classifier zero (every logit 0); the
+// pre-logits layer, when there is one, LeCun normal cut at ±2 std, bias 0.
+void head_init(HeadWeights *w, const HeadOptions *opt, int C, int K, Rng *rng);
 void head_acts_add(Tensors *t, HeadActivations *a, const HeadOptions *opt, int B, int C, int K);
 
 // logits a->logits (B,K) from encoded (B,T,C).

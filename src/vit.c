@@ -12,8 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include "checkpoint.h"
+#include "dropout.h"
 #include "error.h"
 #include "loss.h"
+#include "slices.h"
 
 // ---- building ---------------------------------------------------------------------
 
@@ -78,7 +80,11 @@ void vit_build(Vit *m, const VitConfig *cfg, const HeadOptions *head, float drop
     // one slice of every batch per thread
     m->slices = omp_get_max_threads();
     m->slice = xcalloc(m->slices, sizeof(VitSlice));
-    for (int s = 0; s < m->slices; s++) slice_build(&m->slice[s], m, s);
+    m->slice_grads = xcalloc(m->slices, sizeof(float *));
+    for (int s = 0; s < m->slices; s++) {
+        slice_build(&m->slice[s], m, s);
+        m->slice_grads[s] = m->slice[s].grads.memory;
+    }
     // what the trainer sees
     m->model = (Model){.kind = &vit_kind,
                        .image_size = cfg->image_size,
@@ -103,6 +109,7 @@ void vit_free(Vit *m) {
         tensors_free(&v->grads);
     }
     free(m->slice);
+    free(m->slice_grads);
     tensors_free(&m->params);
     tensors_free(&m->grads);
     tensors_free(&m->acts);
@@ -116,16 +123,9 @@ void vit_free(Vit *m) {
 
 // region: vit-init
 void vit_init(Vit *m, Rng *rng) {
-    int C = m->cfg.hidden_dim, K = m->cfg.num_classes;
     encoder_weights_init(&m->w, &m->cfg, rng);
     // the classifier starts at zero, as in the paper's fine-tuning: every logit 0
-    memset(m->hw.w, 0, sizeof(float) * K * C);
-    memset(m->hw.b, 0, sizeof(float) * K);
-    if (m->head.pre_logits) { // LeCun normal cut at ±2 std, as the patch embedding
-        float std = sqrtf(1.0f / (float)C);
-        rng_fill_trunc_normal(rng, m->hw.pre_w, C * C, std, -2.0f * std, 2.0f * std);
-        memset(m->hw.pre_b, 0, sizeof(float) * C);
-    }
+    head_init(&m->hw, &m->head, m->cfg.hidden_dim, m->cfg.num_classes, rng);
     uint64_t seed = (uint64_t)rng_u32(rng) << 32 | rng_u32(rng);
     rng_seed(&m->dropout_rng, seed);
 }
@@ -134,45 +134,17 @@ void vit_init(Vit *m, Rng *rng) {
 // ---- slices of a batch ------------------------------------------------------------
 
 // region: vit-slices
-// How many threads share a batch of B images: one slice each, at least one image a slice.
-static int slice_count(const Vit *m, int B) {
-    int n = omp_get_max_threads();
-    n = n < m->slices ? n : m->slices;
-    return n < B ? n : B;
-}
-
-// Points every tensor of view (listed as whole is) at image b0 of whole's: each is (B, ...).
-static void aim(Tensors *view, const Tensors *whole, int b0, int B) {
-    for (int i = 0; i < whole->count; i++) {
-        const TensorEntry *e = &whole->entries[i];
-        *view->entries[i].slot = whole->memory + e->offset + (size_t)b0 * (e->count / B);
-    }
-}
-
-// Slice s of n of a batch of B images: *b0 is its first image; returns how many it has.
+// Slice s of n of a batch of B images: its views aimed at its images (slices.h);
+// *b0 is its first image; returns how many it has.
 static int aim_slice(VitSlice *v, const Vit *m, int s, int n, int B, int *b0) {
-    *b0 = B * s / n;
-    aim(&v->acts, &m->acts, *b0, m->B);
-    aim(&v->dacts, &m->dacts, *b0, m->B);
-    return B * (s + 1) / n - *b0;
+    int count = slices_share(s, n, B, b0);
+    slices_aim(&v->acts, &m->acts, *b0, m->B);
+    slices_aim(&v->dacts, &m->dacts, *b0, m->B);
+    return count;
 }
 // endregion: vit-slices
 
 // ---- forward --------------------------------------------------------------------
-
-// region: dropout
-// mask (n): 0 with probability p, else 1/(1-p), so that x * mask keeps the
-// expected value of x (inverted dropout: nothing to rescale at test time).
-static void dropout_draw(float *mask, size_t n, float p, Rng *rng) {
-    float keep = 1.0f / (1.0f - p);
-    for (size_t i = 0; i < n; i++) mask[i] = rng_uniform(rng) < p ? 0.0f : keep;
-}
-
-// x (n) *= mask (n): dropout forward, and its backward on the gradient.
-static void dropout_apply(float *x, const float *mask, size_t n) {
-    for (size_t i = 0; i < n; i++) x[i] *= mask[i];
-}
-// endregion: dropout
 
 // region: vit-encode
 // The encoder's two halves into a (a slice's views), with dropout on the tokens
@@ -202,7 +174,7 @@ float vit_forward(Vit *m, const float *images, const int *labels, int B, float s
     }
     m->ha.mask = drop ? head_mask : NULL; // also tells vit_backward that dropout was on
     // 2. the encoder, then the head: logits (B,K); each thread on its slice of the images
-    int n = slice_count(m, B);
+    int n = slices_count(m->slices, B);
 #pragma omp parallel num_threads(n) if (n > 1)
     {
         int s = omp_get_thread_num(), b0;
@@ -255,7 +227,7 @@ void vit_backward(Vit *m, const int *labels, int B, float smoothing) {
     cross_entropy_backward(m->dha.logits, m->probs, labels, B, K, smoothing);
     // 3-2. the head and the encoder, each thread on its slice of the images; then the
     //      slices' parameter gradients added into the model's, in slice order
-    int n = slice_count(m, B);
+    int n = slices_count(m->slices, B);
 #pragma omp parallel num_threads(n) if (n > 1)
     {
         int s = omp_get_thread_num(), slices = omp_get_num_threads(), b0;
@@ -263,10 +235,7 @@ void vit_backward(Vit *m, const int *labels, int B, float smoothing) {
         int Bs = aim_slice(v, m, s, slices, B, &b0);
         slice_backward(m, v, b0, Bs);
 #pragma omp barrier
-        size_t total = m->grads.total;
-#pragma omp for schedule(static)
-        for (size_t i = 0; i < total; i++)
-            for (int t = 1; t < slices; t++) m->grads.memory[i] += m->slice[t].grads.memory[i];
+        slices_add_gradients(m->grads.memory, m->grads.total, m->slice_grads, slices);
     }
 }
 // endregion: vit-backward
@@ -286,13 +255,7 @@ static void kind_backward(Model *m, const int *labels, int B, float smoothing) {
 // torchvision's constructor arguments, and "pool" for the head's input.
 static void kind_describe(const Model *model, SafetensorsMeta *meta) {
     const Vit *m = (const Vit *)model;
-    config_to_meta(meta, &m->cfg, vit_config_fields, vit_config_field_count);
-    if (m->head.pre_logits) { // torchvision's representation_size: the pre-logits width, here C
-        char text[16];
-        snprintf(text, sizeof text, "%d", m->cfg.hidden_dim);
-        safetensors_meta_set(meta, "representation_size", text);
-    }
-    safetensors_meta_set(meta, "pool", m->head.mean_pool ? "mean" : "cls");
+    vit_describe(meta, &m->cfg, &m->head);
 }
 
 static bool kind_fits(const Model *model, const SafetensorsMeta *meta, const char *path,
@@ -341,10 +304,20 @@ Vit *vit_of(Model *m) {
     return (Vit *)m; // the Model is the Vit's first member
 }
 
+void vit_describe(SafetensorsMeta *meta, const VitConfig *cfg, const HeadOptions *head) {
+    config_to_meta(meta, "", cfg, vit_config_fields, vit_config_field_count);
+    if (head->pre_logits) { // torchvision's representation_size: the pre-logits width, here C
+        char text[16];
+        snprintf(text, sizeof text, "%d", cfg->hidden_dim);
+        safetensors_meta_set(meta, "representation_size", text);
+    }
+    safetensors_meta_set(meta, "pool", head->mean_pool ? "mean" : "cls");
+}
+
 // region: vit-read-config
 bool vit_read_config(const SafetensorsMeta *meta, const char *path, VitConfig *cfg,
                      HeadOptions *head, Error *err) {
-    if (!config_from_meta(cfg, vit_config_fields, vit_config_field_count, meta, path, err))
+    if (!config_from_meta(cfg, "", vit_config_fields, vit_config_field_count, meta, path, err))
         return false;
     Error why;
     if (!vit_config_check(cfg, &why))

@@ -47,6 +47,7 @@ typedef struct {
     Rng dropout_rng;     // drives the masks; seeded by vit_init
     int slices;          // threads a batch may be shared among: omp_get_max_threads() at build
     VitSlice *slice;     // (slices)
+    float **slice_grads; // (slices) each slice's own gradients' memory (slice 0: NULL)
 } Vit;
 
 // The ViT as a Model: what its checkpoints' "model" entry names.
@@ -66,6 +67,9 @@ float vit_forward(Vit *m, const float *images, const int *labels, int B, float s
 // vit_forward; the images are not needed again (the activations hold the patches).
 void vit_backward(Vit *m, const int *labels, int B, float smoothing);
 
+// torchvision's constructor arguments (cfg's fields, "representation_size" with
+// a pre-logits layer) and "pool" (cls or mean) into meta: what vit_read_config reads.
+void vit_describe(SafetensorsMeta *meta, const VitConfig *cfg, const HeadOptions *head);
 // The shape and head a checkpoint's metadata describes (read from path):
 // VitConfig's fields, "pool" (cls when absent, as torchvision) and
 // "representation_size" (absent: no pre-logits layer; else it must be C).

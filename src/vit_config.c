@@ -35,7 +35,7 @@ const ConfigField vit_config_fields[] = {
     // name           what               where                               min     max
     {"image_size",  "image size",      offsetof(VitConfig, image_size),  1,   1024},
     {"patch_size",  "patch size",      offsetof(VitConfig, patch_size),  1,   1024},
-    {"in_channels", "input channels",  offsetof(VitConfig, in_channels), 1,     16},
+    {"in_channels", "input channels",  offsetof(VitConfig, in_channels), 1,   4096},
     {"hidden_dim",  "width",           offsetof(VitConfig, hidden_dim),  1,   8192},
     {"mlp_dim",     "MLP width",       offsetof(VitConfig, mlp_dim),     1,  32768},
     {"num_layers",  "number of layers", offsetof(VitConfig, num_layers), 1,    128},

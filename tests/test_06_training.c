@@ -495,15 +495,15 @@ Test(checkpoint, open_refuses_a_kind_it_does_not_know) {
 
 Test(checkpoint, config_fields_go_through_metadata_and_back) {
     SafetensorsMeta meta = {0};
-    config_to_meta(&meta, &tiny, vit_config_fields, vit_config_field_count);
+    config_to_meta(&meta, "", &tiny, vit_config_fields, vit_config_field_count);
     VitConfig back = {0};
     Error err;
-    cr_assert(config_from_meta(&back, vit_config_fields, vit_config_field_count, &meta, "f", &err),
+    cr_assert(config_from_meta(&back, "", vit_config_fields, vit_config_field_count, &meta, "f", &err),
               "%s", err.message);
     cr_assert(memcmp(&back, &tiny, sizeof back) == 0);
     safetensors_meta_set(&meta, "num_layers", "65536"); // refused before anything is built
     cr_assert_not(
-        config_from_meta(&back, vit_config_fields, vit_config_field_count, &meta, "f", &err));
+        config_from_meta(&back, "", vit_config_fields, vit_config_field_count, &meta, "f", &err));
     expect_mentions(err.message, "\"num_layers\" is \"65536\"");
     expect_mentions(err.message, "1..128");
 }
