@@ -35,7 +35,8 @@ MODULES_07 := $(MODULES_06) conv2d_gemm conv2d_gemm_backward weight_standardize 
               maxpool maxpool_backward global_avgpool global_avgpool_backward resnet \
               resnet_backward hybrid cnn
 
-CHAPTERS   := 01_patches 02_embedding 03_attention 04_multihead 05_encoder 06_classifier
+CHAPTERS   := 01_patches 02_embedding 03_attention 04_multihead 05_encoder 06_classifier \
+              07_hybrid
 BINS       := $(CHAPTERS:%=build/ch%)
 number      = $(firstword $(subst _, ,$(1)))# 06_classifier -> 06
 # The tests link the highest MODULES_NN defined, which may be ahead of the last
@@ -50,6 +51,8 @@ PAGES      := $(wildcard docs/*.md)
 # and the woven pages under build/quick/, so the committed figures, the real
 # book and the trained models stay as they are.
 QUICK_ARGS_06 := --epochs 1 --train-limit 2000 --checkpoint build/quick/models/vit.safetensors
+QUICK_ARGS_07 := --sizes 500,1000 --epochs 1 --min-steps 10 --models build/quick/models \
+                 --vit-model build/quick/models/vit.safetensors
 RUN        := $(if $(QUICK),build/quick,build)
 FIGURES    := $(if $(QUICK),build/quick/figures,figures)
 HTML_DIR   := $(if $(QUICK),build/quick/html,docs/html)

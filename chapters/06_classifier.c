@@ -13,7 +13,6 @@
 //   build/ch06_classifier --checkpoint run.safetensors      save there instead
 //   build/ch06_classifier --resume run.safetensors          go on from a saved epoch
 //   build/ch06_classifier --eval-only [--checkpoint run.safetensors]
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,23 +165,6 @@ typedef struct {
     double test_accuracy;
 } EpochLog;
 
-// A gnuplot script built piece by piece.
-typedef struct {
-    char text[24576];
-    size_t length;
-} Script;
-
-static void script_add(Script *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void script_add(Script *s, const char *fmt, ...) {
-    va_list args;
-    va_start(args, fmt);
-    int n = vsnprintf(s->text + s->length, sizeof s->text - s->length, fmt, args);
-    va_end(args);
-    if (n < 0 || (size_t)n >= sizeof s->text - s->length)
-        refuse("internal: figure script too long");
-    s->length += (size_t)n;
-}
-
 // Training loss, and training and test accuracy, after each epoch. (Not the
 // epochs' times: the same run must give the same files.)
 static void figure_curves(const char *dir, const EpochLog *log, int n, const VitConfig *cfg) {
@@ -194,16 +176,16 @@ static void figure_curves(const char *dir, const EpochLog *log, int n, const Vit
     for (int i = 0; i < n; i++)
         plot_printf(&plot, "%d %.6f %.6f %.6f\n", log[i].epoch, log[i].train.loss,
                     log[i].train.accuracy, log[i].test_accuracy);
-    Script s = {0};
-    script_add(&s,
+    PlotScript s = {0};
+    plot_script_add(&s,
                "set multiplot layout 1,2 title \"ViT (C = %d, L = %d, patch %d) on Fashion-MNIST: "
                "final test accuracy %.2f%%\" font ',22'\n"
                "set grid\nset tics font ',16'\nset xlabel 'epoch' font ',18'\n"
                "set xrange [%g:%g]\nset xtics 1\nset key font ',16'\n",
                cfg->hidden_dim, cfg->num_layers, cfg->patch_size, 100.0 * log[n - 1].test_accuracy,
                log[0].epoch - 0.5, log[n - 1].epoch + 0.5);
-    if (n > 20) script_add(&s, "set xtics auto\n");
-    script_add(&s, "set title 'training loss' font ',20'\nset key top right\nset yrange [0:*]\n"
+    if (n > 20) plot_script_add(&s, "set xtics auto\n");
+    plot_script_add(&s, "set title 'training loss' font ',20'\nset key top right\nset yrange [0:*]\n"
                    "plot DATA using 1:2 with linespoints lw 4 pt 7 ps 1.5 lc rgb '#1f77b4' "
                    "title 'mean over the epoch'\n"
                    "set title 'accuracy' font ',20'\nset key bottom right\nset yrange [*:100]\n"
@@ -235,17 +217,17 @@ static void figure_confusion(const char *dir, const int *confusion, double accur
     plot_end_block(&plot);
     for (int i = 0; i < K; i++)
         for (int j = 0; j < K; j++) plot_printf(&plot, "%d %d %d\n", j, i, confusion[i * K + j]);
-    Script s = {0};
-    script_add(&s,
+    PlotScript s = {0};
+    plot_script_add(&s,
                "set title \"Confusion matrix on the 10,000 test images (accuracy %.2f%%)\" "
                "font ',22'\nset xtics (",
                100.0 * accuracy);
     for (int i = 0; i < K; i++)
-        script_add(&s, "%s\"%s\" %d", i ? ", " : "", fashion_mnist_class_names[i], i);
-    script_add(&s, ") rotate by 40 right font ',16'\nset ytics (");
+        plot_script_add(&s, "%s\"%s\" %d", i ? ", " : "", fashion_mnist_class_names[i], i);
+    plot_script_add(&s, ") rotate by 40 right font ',16'\nset ytics (");
     for (int i = 0; i < K; i++)
-        script_add(&s, "%s\"%s\" %d", i ? ", " : "", fashion_mnist_class_names[i], i);
-    script_add(
+        plot_script_add(&s, "%s\"%s\" %d", i ? ", " : "", fashion_mnist_class_names[i], i);
+    plot_script_add(
         &s,
         ") font ',16'\nset xlabel 'predicted class' font ',18'\n"
         "set ylabel 'true class' font ',18'\nset size ratio -1\n"
@@ -286,8 +268,8 @@ static void figure_predictions(const char *dir, const FashionMnist *test, const 
                              "one block per test image: 28 rows of 28 pixels (0-255); see the .gp",
                              &err),
                   program, &err);
-    Script s = {0};
-    script_add(&s,
+    PlotScript s = {0};
+    plot_script_add(&s,
                "set multiplot layout %d,%d title \"Test images %d-%d in order, then a row of "
                "mistakes. Over each: the prediction; in red: wrong, with the true class\" "
                "font ',22' margins 0.01,0.99,0.01,0.86 spacing 0.012,0.095\n"
@@ -304,18 +286,18 @@ static void figure_predictions(const char *dir, const FashionMnist *test, const 
                 plot_printf(&plot, "%d%c", pixels[r * SIDE + c], c + 1 < SIDE ? ' ' : '\n');
         plot_end_block(&plot);
         if (predicted == label)
-            script_add(&s,
+            plot_script_add(&s,
                        "set title \"%s\" tc rgb '#222222' font ',17'\n"
                        "set border lw 1 lc rgb '#888888'\n",
                        fashion_mnist_class_names[predicted]);
         else
-            script_add(&s,
+            plot_script_add(&s,
                        "set title \"%s\\n(true: %s)\" tc rgb '#d62728' font ',17'\n"
                        "set border lw 4 lc rgb '#d62728'\n",
                        fashion_mnist_class_names[predicted], fashion_mnist_class_names[label]);
-        script_add(&s, "plot DATA index %d matrix with image\n", p);
+        plot_script_add(&s, "plot DATA index %d matrix with image\n", p);
     }
-    script_add(&s, "unset multiplot\n");
+    plot_script_add(&s, "unset multiplot\n");
     plot.width = 1800;
     plot.height = 1300;
     narrate_check(plot_render(&plot, s.text, &err), program, &err);

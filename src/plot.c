@@ -142,3 +142,16 @@ bool plot_have_gnuplot(void) {
     if (cached < 0) cached = find_gnuplot();
     return cached == 1;
 }
+
+void plot_script_add(PlotScript *s, const char *fmt, ...) {
+    va_list args;
+    va_start(args, fmt);
+    int n = vsnprintf(s->text + s->length, sizeof s->text - s->length, fmt, args);
+    va_end(args);
+    if (n < 0 || (size_t)n >= sizeof s->text - s->length) {
+        fprintf(stderr, "internal error: a figure's gnuplot script is longer than %zu bytes\n",
+                sizeof s->text);
+        abort();
+    }
+    s->length += (size_t)n;
+}

@@ -6,6 +6,7 @@
 #define PLOT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include "error.h"
 #include "files.h"
 
@@ -28,6 +29,15 @@ void plot_end_block(Plot *plot);
 bool plot_render(Plot *plot, const char *script, Error *err);
 // Gives up on the figure; nothing is left behind.
 void plot_abort(Plot *plot);
+
+// A gnuplot script built piece by piece, for plot_render.
+typedef struct {
+    char text[24576];
+    size_t length;
+} PlotScript;
+// Appends to the script, like printf. A script too long for its buffer is a
+// bug in the program: it stops with a message.
+void plot_script_add(PlotScript *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 // Whether gnuplot can be run (looked up once on PATH).
 bool plot_have_gnuplot(void);
