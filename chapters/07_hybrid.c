@@ -91,13 +91,19 @@ static Model *model_new(Which w, const Options *opt, Rng *rng) {
 static void model_costs(Which w, const Options *opt, long long *params, double *flops) {
     ResNetConfig stem = hybrid_stem(opt->grid);
     VitConfig encoder = hybrid_encoder_config(&stem, &vit_small);
-    if (w == VIT) *params = vit_param_count(&vit_small), *flops = vit_forward_flops(&vit_small);
-    if (w == HYBRID)
-        *params = hybrid_param_count(&stem, &encoder),
+    switch (w) {
+    case VIT:
+        *params = vit_param_count(&vit_small);
+        *flops = vit_forward_flops(&vit_small);
+        return;
+    case HYBRID:
+        *params = hybrid_param_count(&stem, &encoder);
         *flops = hybrid_forward_flops(&stem, &encoder);
-    if (w == CNN)
-        *params = cnn_param_count(&resnet_cnn_body, K),
+        return;
+    default:
+        *params = cnn_param_count(&resnet_cnn_body, K);
         *flops = cnn_forward_flops(&resnet_cnn_body, K);
+    }
 }
 
 static void narrate_models(const Options *opt) {
@@ -167,9 +173,10 @@ static TrainOptions train_options(const Options *opt, int epochs) {
 }
 
 // region: one-run
-// Trains model w from its initial weights (seed opt->seed) on the first count
-// images of train under the budget rule; tests it on test after the last
-// epoch (after every epoch when r->log is set). Saves it to save unless NULL.
+// Trains a new model of kind r->which (initial weights from seed opt->seed) on
+// the first r->count images of train under the budget rule; tests it on test
+// after the last epoch (after every epoch, printed, when r->log is set). Saves
+// it to save unless NULL.
 static void train_run(Run *r, const FashionMnist *train, const FashionMnist *test,
                       const Options *opt, const char *save) {
     Rng rng;
@@ -181,20 +188,23 @@ static void train_run(Run *r, const FashionMnist *train, const FashionMnist *tes
     Error err;
     narrate_check(trainer_build(&t, m, train, r->count, &o, &err), program, &err);
     r->steps = t.total_steps;
-    double seen = 0, start = progress_now();
+    double training = 0, start = progress_now(); // seconds in trainer_epoch; in all
     while (t.epoch < r->epochs) {
         EpochResult e = trainer_epoch(&t, NULL);
-        seen += e.seconds;
+        training += e.seconds;
         r->train_loss = e.loss, r->train_accuracy = e.accuracy;
         if (r->log == NULL && t.epoch < r->epochs) continue;
         r->test_accuracy = evaluate(m, test, test->count, o.image_mean, o.image_std, NULL, NULL);
-        if (r->log != NULL)
-            r->log[t.epoch - 1] = (EpochLog){t.epoch, e, r->test_accuracy};
+        if (r->log == NULL) continue;
+        r->log[t.epoch - 1] = (EpochLog){t.epoch, e, r->test_accuracy};
+        printf("  %-7s epoch %2d/%d  train loss %.4f  train acc %.4f  test acc %.4f\n",
+               which_titles[r->which], t.epoch, r->epochs, e.loss, e.accuracy, r->test_accuracy);
+        fflush(stdout);
     }
-    r->images_per_s = (double)r->epochs * r->count / seen;
+    r->images_per_s = (double)r->epochs * r->count / training;
     r->seconds = progress_now() - start;
-    if (save != NULL) narrate_check(checkpoint_save(save, m, o.image_mean, o.image_std, &err),
-                                    program, &err);
+    if (save != NULL)
+        narrate_check(checkpoint_save(save, m, o.image_mean, o.image_std, &err), program, &err);
     trainer_free(&t);
     m->kind->close(m);
 }
@@ -216,8 +226,11 @@ static void narrate_run(const Run *r) {
 // of it are the subset of size n, so every subset holds the smaller ones.
 static FashionMnist shuffled(const FashionMnist *train, int seed) {
     size_t pixels = (size_t)train->rows * train->cols;
-    FashionMnist s = {.count = train->count, .rows = train->rows, .cols = train->cols,
-                      .pixels = xmalloc(pixels * train->count), .labels = xmalloc(train->count)};
+    FashionMnist s = {.count = train->count,
+                      .rows = train->rows,
+                      .cols = train->cols,
+                      .pixels = xmalloc(pixels * train->count),
+                      .labels = xmalloc(train->count)};
     int *order = xmalloc(sizeof(int) * train->count);
     Rng rng;
     rng_seed(&rng, (uint64_t)seed ^ 0x5eedda7aULL);
@@ -362,18 +375,23 @@ static void figure_data_hunger(const Experiment *x, const Options *opt) {
                     x->runs[i][VIT].test_accuracy, x->runs[i][HYBRID].test_accuracy,
                     x->runs[i][CNN].test_accuracy);
     PlotScript s = {0};
-    plot_script_add(&s,
-                    "set title \"Test accuracy (all 10,000 test images) against training images\\n"
-                    "{/*0.75 every run: %d epochs of its subset, or %d steps of %d images if that "
-                    "is more; the same recipe for the three; the last epoch's model}\" "
-                    "font ',22'\n"
-                    "set logscale x\nset grid\nset tics font ',16'\nset key bottom right font ',18'\n"
-                    "set xlabel 'training images (nested random subsets of the 60,000)' "
-                    "font ',18'\nset ylabel 'test accuracy' font ',18'\n"
-                    "set format y '%%.0f%%%%'\nset xrange [%g:%g]\n"
-                    "plot ",
-                    opt->epochs, opt->min_steps, opt->batch, x->sizes[0] / 1.5,
-                    x->sizes[x->size_count - 1] * 1.5);
+    plot_script_add(
+        &s,
+        "set title \"Test accuracy (all 10,000 test images) against training images\\n"
+        "{/*0.75 every run: %d epochs of its subset, or %d steps of %d images if that "
+        "is more; the same recipe for the three; the last epoch's model}\" "
+        "font ',22'\n"
+        "set logscale x\nset grid\nset tics font ',16'\nset key bottom right font ',18'\n"
+        "set xlabel 'training images (nested random subsets of the 60,000)' "
+        "font ',18'\nset ylabel 'test accuracy' font ',18'\n"
+        "set format y '%%.0f%%%%'\nset xrange [%g:%g]\nset xtics (",
+        opt->epochs, opt->min_steps, opt->batch, x->sizes[0] / 1.5,
+        x->sizes[x->size_count - 1] * 1.5);
+    char count[32];
+    for (int i = 0; i < x->size_count; i++)
+        plot_script_add(&s, "%s\"%s\" %d", i ? ", " : "",
+                        text_with_commas(x->sizes[i], count, sizeof count), x->sizes[i]);
+    plot_script_add(&s, ")\nplot ");
     for (Which w = VIT; w < MODEL_KINDS; w++)
         plot_script_add(&s,
                         "%sDATA using 1:($%d*100) with linespoints lw 4 pt 7 ps 1.8 lc rgb '%s' "
@@ -390,10 +408,10 @@ static void figure_data_hunger(const Experiment *x, const Options *opt) {
 static void figure_table(const Experiment *x, const SavedVit *saved, const Options *opt) {
     Error err;
     Plot plot;
-    narrate_check(plot_begin(&plot, opt->out, "accuracy_table",
-                             "\"model\" \"parameters\" \"MFLOPs/image\" \"epochs\" \"test accuracy\"",
-                             &err),
-                  program, &err);
+    narrate_check(
+        plot_begin(&plot, opt->out, "accuracy_table",
+                   "\"model\" \"parameters\" \"MFLOPs/image\" \"epochs\" \"test accuracy\"", &err),
+        program, &err);
     const Run *last = x->runs[x->size_count - 1];
     char params[32];
     for (Which w = VIT; w < MODEL_KINDS; w++) {
@@ -401,8 +419,8 @@ static void figure_table(const Experiment *x, const SavedVit *saved, const Optio
         double flops;
         model_costs(w, opt, &p, &flops);
         plot_printf(&plot, "\"%s\" \"%s\" \"%.2f\" \"%d\" \"%.2f%%\"\n", which_titles[w],
-                    text_with_commas((double)p, params, sizeof params), flops / 1e6,
-                    last[w].epochs, 100.0 * last[w].test_accuracy);
+                    text_with_commas((double)p, params, sizeof params), flops / 1e6, last[w].epochs,
+                    100.0 * last[w].test_accuracy);
     }
     plot_printf(&plot, "\"ViT of chapter 06\" \"%s\" \"%.2f\" \"%ld\" \"%.2f%%\"\n",
                 text_with_commas((double)saved->params, params, sizeof params),
@@ -425,8 +443,7 @@ static void figure_table(const Experiment *x, const SavedVit *saved, const Optio
         "     '' using (2.6):(4-$0):3 with labels center font ',20', \\\n"
         "     '' using (3.45):(4-$0):4 with labels center font ',20', \\\n"
         "     '' using (4.35):(4-$0):5 with labels center font ',20'\n",
-        text_with_commas(x->sizes[x->size_count - 1], count, sizeof count),
-        opt->label_smoothing);
+        text_with_commas(x->sizes[x->size_count - 1], count, sizeof count), opt->label_smoothing);
     plot.width = 1600;
     plot.height = 600;
     narrate_check(plot_render(&plot, s.text, &err), program, &err);
@@ -485,9 +502,9 @@ static void figure_curves(const Experiment *x, const Options *opt) {
 // strides). Each layer of kernel k widens the window by (k-1) times the
 // stride of all the layers before it; a 1x1 convolution adds nothing.
 static void stem_receptive_field(const ResNetConfig *stem, int *side, int *start, int *step) {
-    int k[] = {stem->root_kernel, 3, 3};                     // root conv, max pool, conv2
-    int s[] = {stem->root_stride, 2, stem->stride[0]};       // their strides
-    int pad[] = {stem->root_kernel / 2, 1, 1};               // and paddings
+    int k[] = {stem->root_kernel, 3, 3};               // root conv, max pool, conv2
+    int s[] = {stem->root_stride, 2, stem->stride[0]}; // their strides
+    int pad[] = {stem->root_kernel / 2, 1, 1};         // and paddings
     int rf = 1, jump = 1, first = 0;
     for (int i = 0; i < 3; i++) {
         rf += (k[i] - 1) * jump;
@@ -503,7 +520,8 @@ static void stem_receptive_field(const ResNetConfig *stem, int *side, int *start
 // The outline of a w x h rectangle at (x, y), clipped to the image, `t` pixels thick.
 static void outline(Image *img, int x, int y, int w, int h, int t, Rgb color) {
     int x0 = x < 0 ? 0 : x, y0 = y < 0 ? 0 : y;
-    int x1 = x + w > img->width ? img->width : x + w, y1 = y + h > img->height ? img->height : y + h;
+    int x1 = x + w > img->width ? img->width : x + w,
+        y1 = y + h > img->height ? img->height : y + h;
     image_fill_rect(img, x0, y0, x1 - x0, t, color);
     image_fill_rect(img, x0, y1 - t, x1 - x0, t, color);
     image_fill_rect(img, x0, y0, t, y1 - y0, color);
@@ -595,7 +613,8 @@ static void report(const Experiment *x, const SavedVit *saved, const Options *op
     char path[1024];
     for (Which w = HYBRID; w < MODEL_KINDS; w++)
         if (x->trained[w])
-            printf("The %s is saved in %s.\n", which_titles[w], save_path(w, opt, path, sizeof path));
+            printf("The %s is saved in %s.\n", which_titles[w],
+                   save_path(w, opt, path, sizeof path));
     if (saved == NULL) return; // one model: no comparison to draw
     figure_data_hunger(x, opt);
     figure_table(x, saved, opt);
@@ -632,7 +651,8 @@ static void parse_options(int argc, char **argv, Options *opt) {
                      .dropout = 0.0f};
     CliOption options[] = {
         {"model", CLI_STRING, &opt->model,
-         "train only this model, on all the images: vit, hybrid or cnn", 0, 0, "NAME"},
+         "train only this model (vit, hybrid or cnn), on all the images unless --sizes", 0, 0,
+         "NAME"},
         {"epochs", CLI_INT, &opt->epochs, "the budget rule: epochs of each training subset", 1,
          MAX_EPOCHS, NULL},
         {"min-steps", CLI_INT, &opt->min_steps, "the budget rule: at least this many steps", 0,
@@ -653,11 +673,11 @@ static void parse_options(int argc, char **argv, Options *opt) {
         {"augment", CLI_SWITCH, &opt->augment,
          "shift training images by up to 2 pixels and mirror half of them", 0, 0, NULL},
         {"dropout", CLI_FLOAT, &opt->dropout, "dropout rate while training", 0, 0.9, "P"},
-        {"seed", CLI_INT, &opt->seed, "seed for the weights, the subsets, the order and dropout",
-         0, 2147483647, NULL},
+        {"seed", CLI_INT, &opt->seed, "seed for the weights, the subsets, the order and dropout", 0,
+         2147483647, NULL},
         {"threads", CLI_INT, &opt->threads, "threads (0: all cores)", 0, 256, "N"},
-        {"vit-model", CLI_STRING, &opt->vit_model, "chapter 06's ViT, tested beside the others",
-         0, 0, "FILE"},
+        {"vit-model", CLI_STRING, &opt->vit_model, "chapter 06's ViT, tested beside the others", 0,
+         0, "FILE"},
         {"models", CLI_STRING, &opt->models, "directory the hybrid and the CNN are saved in", 0, 0,
          "DIR"},
         fashion_mnist_data_option(&opt->data_dir),
@@ -672,23 +692,38 @@ static void parse_options(int argc, char **argv, Options *opt) {
     if (opt->full) opt->sizes = full_sizes;
 }
 
+// Chapter 06's ViT must exist before hours are spent training the others.
+static void require_vit_model(const Options *opt) {
+    char command[1100] = "build/ch06_classifier"; // what makes opt->vit_model
+    if (strcmp(opt->vit_model, VIT_MODEL_PATH) != 0)
+        snprintf(command, sizeof command, "build/ch06_classifier --checkpoint %s", opt->vit_model);
+    checkpoint_require(program, opt->vit_model, command);
+}
+
+// Which models to train on which sizes: all three on --sizes, or the one of
+// --model on all the images (on --sizes if given). Returns how many runs.
+static int plan(Experiment *x, const Options *opt, bool all, int train_count) {
+    for (Which w = VIT; w < MODEL_KINDS; w++) x->trained[w] = all;
+    if (!all) x->trained[parse_model(opt->model)] = true;
+    x->size_count = parse_sizes(opt->sizes, x->sizes, train_count);
+    if (!all && opt->sizes == default_sizes) x->size_count = 1, x->sizes[0] = train_count;
+    return x->size_count * (all ? MODEL_KINDS : 1);
+}
+
 int main(int argc, char **argv) {
     Options opt;
     parse_options(argc, argv, &opt);
     if (opt.threads > 0) train_set_threads(opt.threads);
     bool all = strcmp(opt.model, "all") == 0;
-    Experiment x = {0};
-    for (Which w = VIT; w < MODEL_KINDS; w++) x.trained[w] = all;
-    if (!all) x.trained[parse_model(opt.model)] = true;
-    if (all) checkpoint_require(program, opt.vit_model, "build/ch06_classifier");
+    if (all) require_vit_model(&opt);
     const char *dir = fashion_mnist_dir(opt.data_dir);
     FashionMnist train, test;
     Error err;
     narrate_check(fashion_mnist_load(&test, dir, FASHION_MNIST_TEST, &err) &&
                       fashion_mnist_load(&train, dir, FASHION_MNIST_TRAIN, &err),
                   program, &err);
-    x.size_count = all ? parse_sizes(opt.sizes, x.sizes, train.count) : 1;
-    if (!all) x.sizes[0] = train.count;
+    Experiment x = {0};
+    int runs = plan(&x, &opt, all, train.count);
     narrate_check(make_dirs(opt.out, &err) && make_dirs(opt.models, &err), program, &err);
     printf("Chapter 07: the hybrid, the CNN and the ViT, and how much data each needs\n\n");
     narrate_models(&opt);
@@ -702,7 +737,7 @@ int main(int argc, char **argv) {
     double start = progress_now();
     printf("Training:\n");
     run_experiment(&x, &subsets, &test, &opt);
-    printf("\n%d runs in %.1f minutes, testing included.\n", x.size_count * (all ? 3 : 1),
+    printf("\n%d run%s in %.1f minutes, testing included.\n", runs, runs > 1 ? "s" : "",
            (progress_now() - start) / 60.0);
     report(&x, all ? &saved : NULL, &opt, &test);
     for (int i = 0; i < x.size_count; i++)

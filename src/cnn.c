@@ -166,7 +166,8 @@ static void slice_backward(Cnn *m, CnnSlice *v, int b0, int B) {
     memset(x->dpooled, 0, sizeof(float) * B * Cout);
     linear_backward(x->dpooled, v->dw.head_w, v->dw.head_b, x->dlogits, x->pooled, m->w.head_w, B,
                     Cout, K);
-    if (m->dropped) dropout_apply(x->dpooled, m->x.dropout_mask + (size_t)b0 * Cout, (size_t)B * Cout);
+    if (m->dropped)
+        dropout_apply(x->dpooled, m->x.dropout_mask + (size_t)b0 * Cout, (size_t)B * Cout);
     float *dmap = resnet_out(&x->dbody, &m->body); // (B,Cout,side,side)
     memset(dmap, 0, sizeof(float) * B * Cout * side * side);
     global_avgpool_backward(dmap, x->dpooled, B, Cout, side, side);
@@ -231,8 +232,8 @@ static bool kind_fits(const Model *model, const SafetensorsMeta *meta, const cha
     int K;
     if (!read_config(meta, path, &body, &K, err)) return false;
     if (memcmp(&body, &m->body, sizeof body) == 0 && K == m->num_classes) return true;
-    return error_set(err, "%s: holds a CNN of %d stages, %d classes, not the model asked for",
-                     path, body.num_stages, K);
+    return error_set(err, "%s: holds a CNN of %d stages, %d classes, not the model asked for", path,
+                     body.num_stages, K);
 }
 
 static Model *kind_open(const SafetensorsMeta *meta, const char *path, int B, float dropout,

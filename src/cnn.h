@@ -27,10 +27,10 @@ typedef struct {
 typedef struct {
     Tensors acts, dacts;
     ResNetActivations body, dbody;
-    float *pooled, *dpooled;  // (B,Cout) the mean of each channel's map (times the mask)
-    float *logits, *dlogits;  // (B,K)
-    float *probs;             // (B,K) softmax of the logits
-    float *dropout_mask;      // (B,Cout) before the head: 0 or 1/(1-p)
+    float *pooled, *dpooled; // (B,Cout) the mean of each channel's map (times the mask)
+    float *logits, *dlogits; // (B,K)
+    float *probs;            // (B,K) softmax of the logits
+    float *dropout_mask;     // (B,Cout) before the head: 0 or 1/(1-p)
 } CnnActivations;
 
 typedef struct {
@@ -41,15 +41,15 @@ typedef struct {
 } CnnSlice;
 
 typedef struct {
-    Model model;       // first: what the trainer sees
+    Model model; // first: what the trainer sees
     ResNetConfig body;
-    int num_classes;   // K
-    float dropout;     // on the pooled features while training; 0 = none
+    int num_classes; // K
+    float dropout;   // on the pooled features while training; 0 = none
     int B;
     Tensors params, grads;
     CnnWeights w, dw;
     CnnActivations x;
-    bool dropped;      // the last forward pass had dropout
+    bool dropped; // the last forward pass had dropout
     Rng dropout_rng;
     int slices;
     CnnSlice *slice;     // (slices)

@@ -247,8 +247,7 @@ void hybrid_backward(Hybrid *m, const int *labels, int B, float smoothing) {
     assert(B > 0 && B <= m->B);
     // the loss: dlogits (B,K); then each thread on its slice, and the slices'
     // parameter gradients added into the model's in slice order
-    cross_entropy_backward(m->x.dhead.logits, m->x.probs, labels, B, m->cfg.num_classes,
-                           smoothing);
+    cross_entropy_backward(m->x.dhead.logits, m->x.probs, labels, B, m->cfg.num_classes, smoothing);
     int n = slices_count(m->slices, B);
 #pragma omp parallel num_threads(n) if (n > 1)
     {

@@ -50,12 +50,12 @@ typedef struct {
 typedef struct {
     Model model;       // first: what the trainer sees
     ResNetConfig stem; // the images -> the feature map
-    VitConfig cfg;     // the encoder's: image_size = the map's side, patch 1, in_channels = its channels
+    VitConfig cfg;     // the encoder's: the map's side and channels, patch 1
     HeadOptions head;
-    float dropout;     // on the embedded tokens and before the head, while training; 0 = none
-    int B;             // the largest batch the activations hold
-    Tensors params;    // every parameter, one allocation
-    Tensors grads;     // the same list, "d" buffers
+    float dropout;  // on the embedded tokens and before the head, while training; 0 = none
+    int B;          // the largest batch the activations hold
+    Tensors params; // every parameter, one allocation
+    Tensors grads;  // the same list, "d" buffers
     HybridWeights w, dw;
     HybridActivations x;
     Rng dropout_rng;

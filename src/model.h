@@ -1,6 +1,6 @@
 // model.h — what the trainer, evaluation and checkpoints need from a model,
-// whatever model it is: the ViT of chapter 06 now, the hybrid and the CNN of
-// chapter 07 later. A model is a struct of its own (Vit) whose first member is
+// whatever model it is: the ViT of chapter 06, the hybrid and the CNN of
+// chapter 07. A model is a struct of its own (Vit, Hybrid, Cnn) whose first member is
 // a Model: a table of its functions (ModelKind) and a view of the parts every
 // model has (parameters, gradients, logits, the random state of dropout).
 //
