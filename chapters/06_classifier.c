@@ -303,27 +303,6 @@ static void figure_predictions(const char *dir, const FashionMnist *test, const 
     narrate_check(plot_render(&plot, s.text, &err), program, &err);
 }
 
-// ---- predictions file ------------------------------------------------------------
-
-// region: predictions-csv
-// One row per test image: index,label,predicted,logit_0,...,logit_{K-1}.
-static void write_predictions(const char *path, const FashionMnist *test, const float *logits) {
-    AtomicFile af;
-    Error err;
-    narrate_check(atomic_open(&af, path, &err), program, &err);
-    fprintf(af.file, "index,label,predicted");
-    for (int k = 0; k < K; k++) fprintf(af.file, ",logit_%d", k);
-    fprintf(af.file, "\n");
-    for (int i = 0; i < test->count; i++) {
-        const float *row = logits + (size_t)i * K; // (K)
-        fprintf(af.file, "%d,%d,%d", i, test->labels[i], narrate_argmax(row, K));
-        for (int k = 0; k < K; k++) fprintf(af.file, ",%.6g", row[k]);
-        fprintf(af.file, "\n");
-    }
-    narrate_check(atomic_commit(&af, &err), program, &err);
-}
-// endregion: predictions-csv
-
 // ---- the chapter -----------------------------------------------------------------
 
 typedef struct {
@@ -376,7 +355,9 @@ static void report(const Vit *m, const Results *r, const Options *opt, double ac
            "for --resume in %s).\n",
            opt->checkpoint, state);
     if (opt->predictions != NULL) {
-        write_predictions(opt->predictions, r->test, r->logits);
+        Error err;
+        narrate_check(predictions_write(opt->predictions, r->test, r->logits, K, &err), program,
+                      &err);
         printf("Predictions for every test image: %s\n", opt->predictions);
     }
 }
@@ -457,7 +438,8 @@ static void run_eval_only(const Options *opt, const FashionMnist *test) {
     check_takes_fashion_mnist(m, opt->checkpoint, test);
     float *logits = opt->predictions ? xmalloc(sizeof(float) * test->count * K) : NULL;
     double accuracy = evaluate(m, test, test->count, mean, std, NULL, logits);
-    if (logits != NULL) write_predictions(opt->predictions, test, logits);
+    if (logits != NULL)
+        narrate_check(predictions_write(opt->predictions, test, logits, K, &err), program, &err);
     printf("test accuracy: %.4f\n", accuracy);
     free(logits);
     m->kind->close(m);

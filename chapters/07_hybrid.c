@@ -14,6 +14,7 @@
 //   build/ch07_hybrid --full           a finer curve: seven sizes
 //   build/ch07_hybrid --model hybrid   train one model (vit|hybrid|cnn) on all the images
 //   build/ch07_hybrid --grid 7         the hybrid's 7x7 variant: 49 tokens
+//   build/ch07_hybrid --eval-only build/models/hybrid.safetensors [--predictions p.csv]
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -33,12 +34,14 @@ static const char *const which_names[MODEL_KINDS] = {"vit", "hybrid", "cnn"};
 static const char *const which_titles[MODEL_KINDS] = {"ViT", "hybrid", "CNN"};
 
 typedef struct {
-    const char *data_dir;  // Fashion-MNIST directory (NULL: $FASHION_MNIST_DIR or the default)
-    const char *out;       // where the figures go
-    const char *model;     // "all", or the one model to train: vit, hybrid, cnn
-    const char *vit_model; // chapter 06's ViT, tested beside the others
-    const char *models;    // where the hybrid and the CNN are saved
-    const char *sizes;     // the training-set sizes of the experiment, "1000,3000,..."
+    const char *data_dir;    // Fashion-MNIST directory (NULL: $FASHION_MNIST_DIR or the default)
+    const char *out;         // where the figures go
+    const char *model;       // "all", or the one model to train: vit, hybrid, cnn
+    const char *vit_model;   // chapter 06's ViT, tested beside the others
+    const char *models;      // where the hybrid and the CNN are saved
+    const char *sizes;       // the training-set sizes of the experiment, "1000,3000,..."
+    const char *eval_only;   // only test this checkpoint (any of the three kinds)
+    const char *predictions; // with eval_only: every test image's logits, as a CSV
     int epochs, min_steps, batch, seed, threads, grid;
     float lr, weight_decay, label_smoothing, clip, dropout;
     bool augment, full;
@@ -680,6 +683,10 @@ static void parse_options(int argc, char **argv, Options *opt) {
          0, "FILE"},
         {"models", CLI_STRING, &opt->models, "directory the hybrid and the CNN are saved in", 0, 0,
          "DIR"},
+        {"eval-only", CLI_STRING, &opt->eval_only,
+         "only test this checkpoint (a ViT, a hybrid or a CNN)", 0, 0, "FILE"},
+        {"predictions", CLI_STRING, &opt->predictions,
+         "with --eval-only: write every test image's logits to this CSV", 0, 0, "FILE"},
         fashion_mnist_data_option(&opt->data_dir),
         cli_out_option(&opt->out),
     };
@@ -690,6 +697,34 @@ static void parse_options(int argc, char **argv, Options *opt) {
     if (opt->grid != 4 && opt->grid != 7) refuse("--grid must be 4 or 7");
     if (opt->full && opt->sizes != default_sizes) refuse("--full and --sizes do not go together");
     if (opt->full) opt->sizes = full_sizes;
+    if (opt->predictions != NULL && opt->eval_only == NULL)
+        refuse("--predictions goes with --eval-only FILE");
+}
+
+// --eval-only FILE: the test accuracy of a checkpoint of any of the three
+// kinds, and with --predictions its logits for every test image (what
+// tools/checkpoint_torch.py check compares PyTorch's with).
+static void run_eval_only(const Options *opt, const FashionMnist *test) {
+    const ModelKind *kinds[] = {&vit_kind, &hybrid_kind, &cnn_kind};
+    Model *m;
+    float mean, std;
+    Error err;
+    narrate_check(
+        checkpoint_open(opt->eval_only, kinds, 3, opt->batch, 0.0f, &m, &mean, &std, &err) &&
+            model_takes(m, test->rows, test->cols, 1, opt->eval_only, &err),
+        program, &err);
+    if (m->num_classes != K) {
+        error_set(&err, "%s: a model for %d classes, not Fashion-MNIST's %d", opt->eval_only,
+                  m->num_classes, K);
+        error_exit(program, &err, 1);
+    }
+    float *logits = xmalloc(sizeof(float) * test->count * K);
+    double accuracy = evaluate(m, test, test->count, mean, std, NULL, logits);
+    if (opt->predictions != NULL)
+        narrate_check(predictions_write(opt->predictions, test, logits, K, &err), program, &err);
+    printf("%s (%s): test accuracy %.4f\n", opt->eval_only, m->kind->name, accuracy);
+    free(logits);
+    m->kind->close(m);
 }
 
 // Chapter 06's ViT must exist before hours are spent training the others.
@@ -715,13 +750,17 @@ int main(int argc, char **argv) {
     parse_options(argc, argv, &opt);
     if (opt.threads > 0) train_set_threads(opt.threads);
     bool all = strcmp(opt.model, "all") == 0;
-    if (all) require_vit_model(&opt);
+    if (all && opt.eval_only == NULL) require_vit_model(&opt);
     const char *dir = fashion_mnist_dir(opt.data_dir);
     FashionMnist train, test;
     Error err;
-    narrate_check(fashion_mnist_load(&test, dir, FASHION_MNIST_TEST, &err) &&
-                      fashion_mnist_load(&train, dir, FASHION_MNIST_TRAIN, &err),
-                  program, &err);
+    narrate_check(fashion_mnist_load(&test, dir, FASHION_MNIST_TEST, &err), program, &err);
+    if (opt.eval_only != NULL) {
+        run_eval_only(&opt, &test);
+        fashion_mnist_free(&test);
+        return 0;
+    }
+    narrate_check(fashion_mnist_load(&train, dir, FASHION_MNIST_TRAIN, &err), program, &err);
     Experiment x = {0};
     int runs = plan(&x, &opt, all, train.count);
     narrate_check(make_dirs(opt.out, &err) && make_dirs(opt.models, &err), program, &err);

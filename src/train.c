@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "checkpoint.h"
+#include "files.h"
+#include "narrate.h"
 #include "narrate.h"
 #include "safetensors.h"
 
@@ -167,6 +169,24 @@ double evaluate(Model *model, const FashionMnist *data, int count, float mean, f
     return (double)correct / count;
 }
 // endregion: evaluate
+
+// region: predictions-csv
+bool predictions_write(const char *path, const FashionMnist *test, const float *logits, int K,
+                       Error *err) {
+    AtomicFile af;
+    if (!atomic_open(&af, path, err)) return false;
+    fprintf(af.file, "index,label,predicted");
+    for (int k = 0; k < K; k++) fprintf(af.file, ",logit_%d", k);
+    fprintf(af.file, "\n");
+    for (int i = 0; i < test->count; i++) {
+        const float *row = logits + (size_t)i * K; // (K)
+        fprintf(af.file, "%d,%d,%d", i, test->labels[i], narrate_argmax(row, K));
+        for (int k = 0; k < K; k++) fprintf(af.file, ",%.6g", row[k]);
+        fprintf(af.file, "\n");
+    }
+    return atomic_commit(&af, err);
+}
+// endregion: predictions-csv
 
 // ---- the optimizer's state, for resuming -----------------------------------------
 

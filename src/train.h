@@ -89,6 +89,12 @@ EpochResult trainer_epoch(Trainer *t, Progress *progress);
 double evaluate(Model *model, const FashionMnist *data, int count, float mean, float std,
                 int *confusion, float *logits);
 
+// Every test image's logits (count,K) as a CSV at path, atomically: one row per
+// image, index,label,predicted,logit_0,...,logit_{K-1}; what
+// tools/checkpoint_torch.py check --predictions compares PyTorch's with.
+bool predictions_write(const char *path, const FashionMnist *test, const float *logits, int K,
+                       Error *err);
+
 // ---- resuming ------------------------------------------------------------------
 
 // The optimizer's file beside a checkpoint: "run.safetensors" -> "run.opt.safetensors".
