@@ -358,17 +358,23 @@ static void check_round_trip(Model *m, const ModelKind *kind, Rng *rng, char pat
     expect_meta(path, "model", kind->name);
 }
 
+// With a pre-logits layer: the most metadata a checkpoint has (33 entries).
 Test(models, a_saved_hybrid_opens_as_a_hybrid_with_the_same_logits) {
     Rng rng;
     rng_seed(&rng, 55);
+    VitConfig encoder = hybrid_encoder_config(&hybrid_stem, &encoder_shape);
+    hybrid_build(&hybrid, &hybrid_stem, &encoder, &(HeadOptions){.pre_logits = true}, 0.0f, 2);
+    hybrid_init(&hybrid, &rng);
+    randomize(&hybrid.params, &rng);
     char path[1024];
-    check_round_trip(build_hybrid(0.0f, 2, &rng), &hybrid_kind, &rng, path);
+    check_round_trip(&hybrid.model, &hybrid_kind, &rng, path);
     // the encoder under torchvision's names, on the map; the stem under "stem."
-    const char *keys[] = {
-        "image_size",      "patch_size",      "in_channels",        "hidden_dim",       "pool",
-        "stem.image_size", "stem.root_width", "stem.stage1_stride", "stem.stage2_units"};
-    const char *values[] = {"2", "1", "16", "16", "cls", "16", "8", "2", "0"};
-    for (int i = 0; i < 9; i++) expect_meta(path, keys[i], values[i]);
+    const char *keys[] = {"image_size",       "patch_size",          "in_channels",
+                          "hidden_dim",       "representation_size", "pool",
+                          "stem.image_size",  "stem.root_width",     "stem.stage1_stride",
+                          "stem.stage2_units"};
+    const char *values[] = {"2", "1", "16", "16", "16", "cls", "16", "8", "2", "0"};
+    for (int i = 0; i < 10; i++) expect_meta(path, keys[i], values[i]);
 }
 
 Test(models, a_saved_cnn_opens_as_a_cnn_with_the_same_logits) {
