@@ -15,6 +15,12 @@
 // root, stage 1 one unit of width 4, stride 1 (a projection), stage 2 two
 // units of width 8, stride 2 (a projection, then an identity) -> (32,2,2);
 // 2 groups; 10 classes.
+//
+// And the other way round: a tiny hybrid and CNN that tools/checkpoint_torch.py
+// saved from those PyTorch modules, with the metadata the C programs write
+// (tests/fixtures/07_hybrid_tiny.safetensors, 07_cnn_tiny.safetensors), open
+// here from the files alone (checkpoint_open) and give PyTorch's logits on the
+// first four Fashion-MNIST test images (07_tiny_io.bin).
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,15 +28,18 @@
 #include <criterion/criterion.h>
 #include <criterion/logging.h>
 #include "check.h"
+#include "checkpoint.h"
 #include "cnn.h"
 #include "fixture.h"
 #include "hybrid.h"
+#include "vit.h"
 
 // Float rounding against float64, through a ResNet and (in the hybrid) two
 // blocks: measured, the largest difference of any value is 5.6e-6 of its
 // tensor's largest |value| (the hybrid stem's gn2.weight gradient, the
 // smallest gradient of all: 8e-3 at most); the CNN's worst 2.7e-6 (stage 1's
-// gn3.weight gradient), the logits' 2.7e-7. A value passes when
+// gn3.weight gradient), the logits' 2.7e-7; the logits of the checkpoints
+// PyTorch saved 7.5e-7 (hybrid) and 3.3e-7 (CNN). A value passes when
 // |got - want| <= TOL * (its tensor's largest |want|): nine times the
 // measured worst.
 #define TOL 5e-5
@@ -43,11 +52,14 @@ static const ResNetConfig cnn_body = {S, 1, 8, 7, 2, 2, 2, {1, 2}, {4, 8}, {1, 2
 static Fixture f;
 static Hybrid hybrid;
 static Cnn cnn;
+static Model *opened;
 
 static void release(void) {
     fixture_free(&f);
     hybrid_free(&hybrid);
     cnn_free(&cnn);
+    if (opened != NULL) opened->kind->close(opened);
+    opened = NULL;
 }
 
 TestSuite(models_torch, .fini = release);
@@ -98,13 +110,13 @@ static void check_model(Model *m, const char *what) {
         worst = fmax(worst, expect_like(name, *e->slot,
                                         fixture_get_shaped(&f, name, e->ndim, e->shape), e->count));
     }
-    cr_log_info("%s against torch: the largest difference %.2g of its tensor's largest value",
-                what, worst);
+    cr_log_info("%s against torch: the largest difference %.2g of its tensor's largest value", what,
+                worst);
 }
 
 Test(models_torch, hybrid_forward_and_backward_equal_pytorch) {
-    VitConfig vit = {.hidden_dim = 16, .mlp_dim = 32, .num_layers = 2, .num_heads = 2,
-                     .num_classes = K};
+    VitConfig vit = {
+        .hidden_dim = 16, .mlp_dim = 32, .num_layers = 2, .num_heads = 2, .num_classes = K};
     VitConfig encoder = hybrid_encoder_config(&hybrid_stem, &vit);
     fixture_load(&f, "07_hybrid_gradients.bin");
     hybrid_build(&hybrid, &hybrid_stem, &encoder, &(HeadOptions){0}, 0.0f, B);
@@ -115,4 +127,33 @@ Test(models_torch, cnn_forward_and_backward_equal_pytorch) {
     fixture_load(&f, "07_cnn_gradients.bin");
     cnn_build(&cnn, &cnn_body, K, 0.0f, B);
     check_model(&cnn.model, "cnn");
+}
+
+// ---- checkpoints PyTorch wrote ------------------------------------------------------
+
+// FIXTURE_DIR/file opens as kind, normalised as Fashion-MNIST, and gives the
+// logits of 07_tiny_io.bin under "<kind>.logits" on its images.
+static void check_checkpoint(const char *file, const ModelKind *kind) {
+    enum { N = 4, S28 = 28 };
+    char path[1024], name[64];
+    snprintf(path, sizeof path, "%s/%s", FIXTURE_DIR, file);
+    const ModelKind *kinds[] = {&vit_kind, &hybrid_kind, &cnn_kind};
+    float mean, std;
+    Error err;
+    cr_assert(checkpoint_open(path, kinds, 3, N, 0.0f, &opened, &mean, &std, &err), "%s",
+              err.message);
+    cr_assert_eq(opened->kind, kind, "%s opened as a %s", path, opened->kind->name);
+    cr_expect(mean == 0.2860f && std == 0.3530f, "normalisation %g, %g", mean, std);
+    fixture_load(&f, "07_tiny_io.bin");
+    model_forward(opened, fixture_get(&f, "images", N, 1, S28, S28), NULL, N, 0.0f, false);
+    snprintf(name, sizeof name, "%s.logits", kind->name);
+    expect_like(name, opened->logits, fixture_get(&f, name, N, K), N * K);
+}
+
+Test(models_torch, a_hybrid_pytorch_saved_gives_its_logits) {
+    check_checkpoint("07_hybrid_tiny.safetensors", &hybrid_kind);
+}
+
+Test(models_torch, a_cnn_pytorch_saved_gives_its_logits) {
+    check_checkpoint("07_cnn_tiny.safetensors", &cnn_kind);
 }
