@@ -11,7 +11,9 @@
 #include "error.h"
 #include "tensors.h"
 
-#define SAFETENSORS_MAX_META 32
+// A hybrid's checkpoint has 33 entries (model, format, 19 of the stem, 8 of
+// the encoder, pool, representation_size, image_mean, image_std).
+#define SAFETENSORS_MAX_META 64
 
 typedef struct {
     int count;

@@ -15,8 +15,11 @@ autograd gradients of every parameter and of the images. For chapter 07,
 the layers of a ResNet stem and of a CNN (F.conv2d, the paper's weight
 standardisation in torch ops, nn.GroupNorm, F.relu, F.max_pool2d,
 adaptive_avg_pool2d, and a whole ResNet root), in float64, with autograd's
-gradients of every input and parameter; and src/resnet.h's whole ResNet as a
-module of those, loaded with the same weights by name. Needs Debian's
+gradients of every input and parameter; src/resnet.h's whole ResNet as a
+module of those, loaded with the same weights by name; and the whole hybrid
+(that ResNet in front of torchvision's VisionTransformer) and CNN (that ResNet,
+average pooling, nn.Linear), with the loss's gradient of every parameter, in
+float64. Needs Debian's
 python3-torch (1.13), python3-torchvision and python3-numpy.
 
 The files (little-endian; the same text is in tests/fixture.h and
@@ -85,10 +88,12 @@ def write(directory, filename, tensors):
 @torch.no_grad()
 def randomize(module):
     """Replaces every parameter by random values nobody could guess: matrices
-    scaled by 1/sqrt(fan_in), LayerNorm weights around 1, biases around 0."""
+    and convolution kernels scaled by 1/sqrt(fan_in), LayerNorm and GroupNorm
+    weights around 1 (a ResNet unit's last GroupNorm too, which the paper
+    starts at 0), biases around 0."""
     for m in module.modules():
         for name, p in m.named_parameters(recurse=False):
-            if isinstance(m, nn.LayerNorm) and name == "weight":
+            if isinstance(m, (nn.LayerNorm, nn.GroupNorm)) and name == "weight":
                 p.copy_(1.0 + 0.5 * torch.randn_like(p))
             elif p.dim() >= 2 and name != "pos_embedding" and name != "class_token":
                 p.copy_(torch.randn_like(p) / math.sqrt(p[0].numel()))
@@ -386,22 +391,33 @@ def whole_model_gradients(mean_pool, pre_logits):
     vit = randomize(vit).eval()
     images = torch.randn(3, 1, 28, 28)
     labels = torch.randint(0, 10, (3,))
-    vit = vit.double()
-    x = images.double().requires_grad_()
-    logits = vit(x)
-    loss = F.cross_entropy(logits, labels, label_smoothing=0.1)
-    loss.backward()
-
-    def c_shape(name, t):  # the class token is (C) and the positions (T,C) in C
-        return t.reshape(-1) if name == "class_token" else \
-            t[0] if name == "encoder.pos_embedding" else t
-
-    t = OrderedDict((name, c_shape(name, p)) for name, p in vit.named_parameters())
-    t.update([("images", images), ("labels", labels.float()), ("logits", logits),
-              ("loss", loss.reshape(1))])
-    t.update(("grad." + name, c_shape(name, p.grad)) for name, p in vit.named_parameters())
+    t, x = loss_and_gradients(vit, images, labels)
     t["grad.images"] = x.grad
     return t
+
+
+def c_shape(name, t):
+    """A parameter in the C model's shape: the class token is (C), the positions (T,C)."""
+    return t.reshape(-1) if name == "class_token" else \
+        t[0] if name == "encoder.pos_embedding" else t
+
+
+def loss_and_gradients(model, images, labels):
+    """Runs model (its float32 weights) in float64 on images with
+    cross-entropy and label smoothing 0.1, then autograd. Returns the
+    parameters under their names in the C model's shapes, the images, labels
+    (as floats), logits, loss and "grad.<name>" for every parameter; and the
+    images in float64, whose .grad is theirs."""
+    model = model.double()
+    x = images.double().requires_grad_()
+    logits = model(x)
+    loss = F.cross_entropy(logits, labels, label_smoothing=0.1)
+    loss.backward()
+    t = OrderedDict((name, c_shape(name, p)) for name, p in model.named_parameters())
+    t.update([("images", images), ("labels", labels.float()), ("logits", logits),
+              ("loss", loss.reshape(1))])
+    t.update(("grad." + name, c_shape(name, p.grad)) for name, p in model.named_parameters())
+    return t, x
 
 
 # ---- chapter 07: the layers of a ResNet stem and of a CNN -------------------
@@ -632,6 +648,7 @@ class ResNet(nn.Module):
         for units, width, stride in stages:
             self.stages.append(ResNetStage(channels, units, width, stride, groups))
             channels = 4 * width
+        self.out_channels = channels
 
     def forward(self, x):
         x = self.root(x)
@@ -649,15 +666,7 @@ def resnet_whole():
     around 1, shifts around 0: gn3's too, which the paper starts at 0), run in
     float64 on the float32 values stored; autograd's gradients of
     sum(out * dout) for every parameter ("grad.<name>") and the images."""
-    net = ResNet(2, 8, 7, 2, 4, [(1, 4, 1), (2, 8, 2)])
-    with torch.no_grad():
-        for name, p in net.named_parameters():
-            if p.dim() == 4:
-                p.copy_(torch.randn_like(p) / math.sqrt(p[0].numel()))
-            elif name.endswith("weight"):
-                p.copy_(1.0 + 0.5 * torch.randn_like(p))
-            else:
-                p.copy_(0.5 * torch.randn_like(p))
+    net = randomize(ResNet(2, 8, 7, 2, 4, [(1, 4, 1), (2, 8, 2)]))
     x = torch.randn(2, 2, 12, 12)
     t = OrderedDict(("resnet." + name, p.detach().clone()) for name, p in net.named_parameters())
     net.double()
@@ -668,6 +677,68 @@ def resnet_whole():
     t.update([("x", x), ("out", out), ("dout", dout), ("grad.x", xd.grad)])
     t.update(("grad.resnet." + name, p.grad) for name, p in net.named_parameters())
     return t
+
+
+# ---- chapter 07: the hybrid and the CNN, whole (src/hybrid.h, src/cnn.h) -------
+# The ResNet above in front of torchvision's VisionTransformer, and with a
+# linear classifier on its pooled map: the modules whose state_dict names are
+# those of hybrid_build's and cnn_build's lists, and which
+# tools/checkpoint_torch.py builds from a checkpoint's metadata.
+
+
+class Hybrid(torchvision.models.VisionTransformer):
+    """The paper's hybrid: stem (a ResNet) gives a (Cmap, side, side) map, and
+    torchvision's VisionTransformer takes it in 1x1 patches (image_size =
+    side, conv_proj from Cmap channels). encoder: VisionTransformer's other
+    arguments (num_layers, num_heads, hidden_dim, mlp_dim, num_classes, ...)."""
+
+    def __init__(self, stem, side, **encoder):
+        super().__init__(image_size=side, patch_size=1, **encoder)
+        self.conv_proj = nn.Conv2d(stem.out_channels, self.hidden_dim, kernel_size=1)
+        self.stem = stem
+
+    def forward(self, x):
+        return super().forward(self.stem(x))
+
+
+class Cnn(nn.Module):
+    """body (a ResNet), the mean of each channel's map, head = nn.Linear."""
+
+    def __init__(self, body, num_classes):
+        super().__init__()
+        self.body = body
+        self.head = nn.Linear(body.out_channels, num_classes)
+
+    def forward(self, x):
+        return self.head(self.body(x).mean(dim=(2, 3)))
+
+
+def hybrid_gradients():
+    """A tiny hybrid on 3 images 1x16x16: a stem of root 8 channels (7x7
+    stride 2 -> 8x8, pool -> 4x4) and one projected unit of width 4, stride
+    2 -> (16,2,2), GroupNorm with 2 groups: 4 tokens and the class token;
+    an encoder of C=16, 2 heads, MLP 32, 2 layers; 10 classes. Random weights
+    (randomize: the head and gn3's scales too), cross-entropy with label
+    smoothing 0.1, in float64 (loss_and_gradients)."""
+    stem = ResNet(1, 8, 7, 2, 2, [(1, 4, 2)])
+    hybrid = randomize(Hybrid(stem, 2, num_layers=2, num_heads=2, hidden_dim=16, mlp_dim=32,
+                              num_classes=10)).eval()
+    images = torch.randn(3, 1, 16, 16)
+    labels = torch.randint(0, 10, (3,))
+    return loss_and_gradients(hybrid, images, labels)[0]
+
+
+def cnn_gradients():
+    """A tiny CNN on 3 images 1x16x16: root 8 channels (7x7 stride 2 -> 8x8,
+    pool -> 4x4); stage 1: one unit of width 4, stride 1 (a projection, 8 ->
+    16 channels); stage 2: two units of width 8, stride 2 (a projection, then
+    an identity shortcut) -> (32,2,2); GroupNorm with 2 groups; the mean of
+    each channel, a linear head to 10 classes. Random weights, loss and
+    gradients as hybrid_gradients'."""
+    cnn = randomize(Cnn(ResNet(1, 8, 7, 2, 2, [(1, 4, 1), (2, 8, 2)]), 10)).eval()
+    images = torch.randn(3, 1, 16, 16)
+    labels = torch.randint(0, 10, (3,))
+    return loss_and_gradients(cnn, images, labels)[0]
 
 
 def main():
@@ -697,6 +768,10 @@ def main():
     write(directory, "07_layers.bin", resnet_layers())
     torch.manual_seed(SEED)
     write(directory, "07_resnet.bin", resnet_whole())
+    for filename, make in [("07_hybrid_gradients.bin", hybrid_gradients),
+                           ("07_cnn_gradients.bin", cnn_gradients)]:
+        torch.manual_seed(SEED)
+        write(directory, filename, make())
 
 
 if __name__ == "__main__":
