@@ -6,7 +6,7 @@
 // every position), are what the ViT does without.
 //
 // Names: "body.<resnet.h's names>", "head.weight" (K,Cout) and "head.bias"
-// (K): tools/checkpoint_torch.py's Cnn loads a checkpoint with strict=True.
+// (K): tools/reference.py's Cnn loads a checkpoint with strict=True.
 // The metadata holds the body's ResNetConfig under "body.<field>" and
 // "num_classes".
 //

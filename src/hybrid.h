@@ -8,7 +8,7 @@
 // Names: the stem's parameters are "stem.<resnet.h's names>", the encoder's
 // and the head's torchvision's, for a VisionTransformer of image_size = the
 // map's side, patch_size 1 and in_channels = the map's channels; so a checkpoint
-// loads into tools/checkpoint_torch.py's Hybrid (a torchvision ViT with a
+// loads into tools/reference.py's Hybrid (a torchvision ViT with a
 // `stem` in front) with strict=True. The metadata holds the encoder's
 // VitConfig under torchvision's names and the stem's ResNetConfig under
 // "stem.<field>".
