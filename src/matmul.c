@@ -78,7 +78,11 @@ void matmul(float *C, const float *A, const float *B, int M, int N, int K, int f
     if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
     int blocks = work < 65536.0 || omp_in_parallel() ? 1 : omp_get_max_threads();
     if (blocks > M / 8) blocks = M / 8 > 1 ? M / 8 : 1; // at least 8 rows a block
-#pragma omp parallel for schedule(static) if (blocks > 1)
+    if (blocks == 1) { // no parallel region: even a team of one costs a system call
+        sgemm_rows(C, A, B, 0, M, M, N, K, flags);
+        return;
+    }
+#pragma omp parallel for schedule(static)
     for (int b = 0; b < blocks; b++)
         sgemm_rows(C, A, B, (int)((long)M * b / blocks), (int)((long)M * (b + 1) / blocks), M, N, K,
                    flags);
