@@ -25,8 +25,8 @@ static void stdconv_backward(float *din, float *dweight, float *scratch, const f
     float *wstd = scratch + cols, *std = wstd + (size_t)Cout * fan_in, *dwstd = std + Cout;
     weight_standardize_forward(wstd, std, weight, Cout, fan_in);
     zeroed(dwstd, (size_t)Cout * fan_in);
-    conv2d_gemm_backward(din, dwstd, NULL, scratch, dout, in, wstd, B, Cin, H, H, Cout, K, stride,
-                         K / 2);
+    conv2d_gemm_chunked_backward(din, dwstd, NULL, scratch, dout, in, wstd, B, Cin, H, H, Cout, K,
+                                 stride, K / 2);
     weight_standardize_backward(dweight, dwstd, wstd, std, Cout, fan_in);
 }
 
