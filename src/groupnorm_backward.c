@@ -8,8 +8,9 @@
 // Both group means come from the per-channel sums that dweight and dbias need:
 // mean(g) = Σ_c weight[c]·Σ dout / n and mean(g·x̂) = Σ_c weight[c]·Σ dout·x̂ / n,
 // so one pass over a group gives all the sums and a second writes dx. The
-// groups are shared out among the threads and each thread adds its channels'
-// images in order: the same sums whatever the thread count.
+// groups are shared out among the threads, each thread the same groups for
+// every image, and the images taken in order: each thread adds its channels'
+// images in order, the same sums whatever the thread count.
 #include "groupnorm.h"
 
 #include <stddef.h>
@@ -56,10 +57,11 @@ void groupnorm_backward(float *dx, float *dweight, float *dbias, const float *do
     // mean, rstd (B,G)
     // forward: x̂ = (x - mean) * rstd per group, out = x̂ * weight[c] + bias[c]
     int Cg = C / G, HW = H * W, n = Cg * HW;
-#pragma omp parallel for schedule(static)
-    for (int grp = 0; grp < G; grp++) {
-        int c0 = grp * Cg; // the group's first channel
-        for (int b = 0; b < B; b++) {
+#pragma omp parallel
+    for (int b = 0; b < B; b++) { // through memory in order, image after image
+#pragma omp for schedule(static) nowait
+        for (int grp = 0; grp < G; grp++) {        // each thread the same groups for every image
+            int c0 = grp * Cg;                     // the group's first channel
             size_t at = ((size_t)b * G + grp) * n; // the group's values in image b
             group_backward(dx != NULL ? dx + at : NULL, dweight != NULL ? dweight + c0 : NULL,
                            dbias != NULL ? dbias + c0 : NULL, dout + at, x + at, weight + c0,
