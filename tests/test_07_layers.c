@@ -7,8 +7,9 @@
 // in chunks of images per product it gives the per-image results;
 // standardised weights have mean 0 and standard deviation 1 and ignore a
 // channel's shift and scale; GroupNorm with one group is LayerNorm over the
-// image; max pooling's gradient lands on the maximum (the first, on ties);
-// average pooling's is dout / (H·W) everywhere.
+// image, and its backward pass fused with a ReLU's is the two in turn; max
+// pooling's gradient lands on the maximum (the first, on ties); average
+// pooling's is dout / (H·W) everywhere.
 //
 // The finite-difference tolerance is gradcheck.h's, 5e-3 of each tensor's
 // largest gradient. Measured here, the largest error of any element is 1.5e-4
@@ -546,6 +547,31 @@ Test(layers, groupnorm_with_a_group_per_channel_normalises_each_channel) {
         var /= HW;
         cr_expect(fabs(mean) < 1e-6, "plane %d: mean %g", bc, mean);
         cr_expect(fabs(var - 1.0) < 1e-5, "plane %d: variance %.9g", bc, var);
+    }
+}
+
+// The fused backward pass of ReLU(GroupNorm(x)) is relu_backward into a zeroed
+// buffer followed by groupnorm_backward: the same numbers, with y the ReLU's
+// output or its input (about half of the values negative, so half the gradient
+// stopped).
+Test(layers, groupnorm_relu_backward_is_relu_backward_then_groupnorm_backward) {
+    enum { B = 3, C = 8, H = 5, W = 5, G = 4, n = B * C * H * W };
+    Rng rng;
+    rng_seed(&rng, 17);
+    GroupNormCase c = groupnorm_case(&rng, B, C, H, W, G);
+    groupnorm_loss(&(GradCheck){.ctx = &c});
+    float *y = floats(n), *dn = floats(n);
+    relu_forward(y, c.out, n);
+    relu_backward(dn, c.r, y, n);
+    groupnorm_backward(c.dx, c.dweight, c.dbias, dn, c.x, c.weight, c.mean, c.rstd, B, C, H, W, G);
+    const float *ys[2] = {y, c.out};
+    for (int i = 0; i < 2; i++) {
+        float *dx = floats(n), *dw = floats(C), *db = floats(C);
+        groupnorm_relu_backward(dx, dw, db, c.r, ys[i], c.x, c.weight, c.mean, c.rstd, B, C, H, W,
+                                G);
+        expect_floats_equal("dx", dx, c.dx, n, 0);
+        expect_floats_equal("dweight", dw, c.dweight, C, 0);
+        expect_floats_equal("dbias", db, c.dbias, C, 0);
     }
 }
 
