@@ -170,7 +170,7 @@ $(HTML_DIR)/%.html: docs/%.md $(PAGES) docs/style.css build/weave $(OUTPUTS) bui
 bench: deps build/bench                      ## train the benchmark ViT in C and in PyTorch: images/s and C/PyTorch ratios
 	@tools/deps.sh python && tools/bench.sh
 
-build/bench: tools/bench.c $(MODULES_06:%=build/obj/%.o)
+build/bench: tools/bench.c $(MODULES_07:%=build/obj/%.o)
 	@mkdir -p $(@D)
 	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(OPENMP) $(WARNINGS) $< $(filter %.o,$^) -o $@ $(LDLIBS)
 

@@ -16,6 +16,21 @@
 // padding the columns are the image itself: the size is 0 and scratch may be
 // NULL.
 //
+// Chunks: a product per image is small when the map is (4 positions at the
+// end of a ResNet: a (64,576) weight times a (576,4) block of columns), and a
+// product that small spends its time setting up rather than multiplying. The
+// _chunked pair puts the columns of several images side by side, (Cin·K·K,
+// n·Ho·Wo) for a chunk of n images, and makes one product of the chunk; the
+// forward pass's output (Cout, n·Ho·Wo) is then copied out image by image. n
+// is the power of two that gives at least CONV2D_GEMM_COLUMNS columns, a
+// multiple of 16 (conv2d_gemm_chunk); a batch that n does not divide ends with
+// a chunk whose missing images' columns are zero. The forward product is
+// matmul's MATMUL_BY_COLUMN, whose columns do not depend on their neighbours:
+// an image gives the same output bits whatever images share its chunk, so a
+// thread's slice of a batch gives the bits of the whole batch. The scratch
+// holds a chunk's columns and its output (or, backward, its dout):
+// conv2d_gemm_chunk_scratch_floats(...).
+//
 // Threads: the layer keeps no state and writes only its arguments, so threads
 // may call it at once on their own slices of a batch, each with its own
 // scratch, out and parameter gradients (as src/vit.c runs the ViT). Outside a
@@ -52,5 +67,35 @@ void conv2d_col2im(float *image, const float *cols, int Cin, int H, int W, int K
 void conv2d_gemm_backward(float *din, float *dweight, float *dbias, float *scratch,
                           const float *dout, const float *in, const float *weight, int B, int Cin,
                           int H, int W, int Cout, int K, int stride, int pad);
+
+// ---- the same, a chunk of images per product ----
+
+enum { CONV2D_GEMM_COLUMNS = 256 }; // columns of a chunk's product, at least
+
+// n: images per chunk for an output of Ho x Wo (n·Ho·Wo >= CONV2D_GEMM_COLUMNS,
+// a multiple of 16).
+int conv2d_gemm_chunk(int Ho, int Wo);
+
+// Floats of scratch conv2d_gemm_chunked_forward and _backward need: a chunk's
+// columns (Cin·K·K, n·Ho·Wo) and its output or dout (Cout, n·Ho·Wo).
+size_t conv2d_gemm_chunk_scratch_floats(int Cin, int H, int W, int Cout, int K, int stride,
+                                        int pad);
+
+// The columns of a chunk: cols (Cin·K·K, n·Ho·Wo) from images (m,Cin,H,W),
+// m <= n, image j's columns (conv2d_im2col's) from column j·Ho·Wo on, and zero
+// for the n - m images missing; and its adjoint, images (m,Cin,H,W) += the
+// columns of each image added back (conv2d_col2im's).
+void conv2d_im2col_chunk(float *cols, const float *images, int m, int n, int Cin, int H, int W,
+                         int K, int stride, int pad);
+void conv2d_col2im_chunk(float *images, const float *cols, int m, int n, int Cin, int H, int W,
+                         int K, int stride, int pad);
+
+// As conv2d_gemm_forward and conv2d_gemm_backward, with that scratch.
+void conv2d_gemm_chunked_forward(float *out, float *scratch, const float *in, const float *weight,
+                                 const float *bias, int B, int Cin, int H, int W, int Cout, int K,
+                                 int stride, int pad);
+void conv2d_gemm_chunked_backward(float *din, float *dweight, float *dbias, float *scratch,
+                                  const float *dout, const float *in, const float *weight, int B,
+                                  int Cin, int H, int W, int Cout, int K, int stride, int pad);
 
 #endif

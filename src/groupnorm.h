@@ -30,4 +30,13 @@ void groupnorm_backward(float *dx, float *dweight, float *dbias, const float *do
                         const float *weight, const float *mean, const float *rstd, int B, int C,
                         int H, int W, int G);
 
+// The backward pass of a GroupNorm and the ReLU after it, y = ReLU(groupnorm(x)),
+// in one: as relu_backward of dout (y's gradient) into a zeroed buffer and then
+// groupnorm_backward from that buffer, without the buffer and its two passes.
+// y (B,C,H,W) is the ReLU's output (or its input, the GroupNorm's output: each
+// is > 0 exactly where the other is).
+void groupnorm_relu_backward(float *dx, float *dweight, float *dbias, const float *dout,
+                             const float *y, const float *x, const float *weight, const float *mean,
+                             const float *rstd, int B, int C, int H, int W, int G);
+
 #endif

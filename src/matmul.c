@@ -13,7 +13,8 @@
 
 static void check_arguments(int M, int N, int K, int flags) {
     assert(M > 0 && N > 0 && K > 0);
-    assert((flags & ~(MATMUL_AT | MATMUL_BT | MATMUL_ACCUMULATE)) == 0);
+    assert((flags & ~(MATMUL_AT | MATMUL_BT | MATMUL_ACCUMULATE | MATMUL_BY_COLUMN)) == 0);
+    assert(!(flags & MATMUL_BY_COLUMN) || !(flags & MATMUL_BT));
     (void)M, (void)N, (void)K, (void)flags;
 }
 
@@ -52,11 +53,62 @@ static void matmul_small(float *C, const float *A, const float *B, int M, int N,
     small_matmul(C, N, A, ai, ak, b, ldb, M, N, K, accumulate);
 }
 
+// Rows i..i+3, columns j..j+15 of C = A B in registers, each element's sum
+// from 0 over k in order (as matmul_reference), then stored or added:
+// a = &A[i][0] (A[i+r][k] = a[r * ai + k * ak]), b = &B[0][j], c = &C[i][j].
+VEC_INLINE void column_tile_4x16(float *c, int ldc, const float *a, int ai, int ak, const float *b,
+                                 int ldb, int K, bool accumulate) {
+    float8 s00 = {0}, s01 = {0}, s10 = {0}, s11 = {0}, s20 = {0}, s21 = {0}, s30 = {0}, s31 = {0};
+    for (int k = 0; k < K; k++) {
+        const float *bk = b + (size_t)k * ldb, *ak0 = a + (size_t)k * ak; // B[k][j], A[i][k]
+        float8 b0 = *(const float8 *)bk, b1 = *(const float8 *)(bk + 8);
+        float a0 = ak0[0], a1 = ak0[ai], a2 = ak0[2 * ai], a3 = ak0[3 * ai];
+        s00 += a0 * b0, s01 += a0 * b1;
+        s10 += a1 * b0, s11 += a1 * b1;
+        s20 += a2 * b0, s21 += a2 * b1;
+        s30 += a3 * b0, s31 += a3 * b1;
+    }
+    float8 *sums[4][2] = {{&s00, &s01}, {&s10, &s11}, {&s20, &s21}, {&s30, &s31}};
+    for (int r = 0; r < 4; r++) {
+        small_store(c + (size_t)r * ldc, 8, sums[r][0], accumulate);
+        small_store(c + (size_t)r * ldc + 8, 8, sums[r][1], accumulate);
+    }
+}
+
+// One element of C = A B, as matmul_reference sums it: for the edges of the tiles.
+VEC_INLINE void column_element(float *c, const float *a, int ak, const float *b, int ldb, int K,
+                               bool accumulate) {
+    float sum = 0.0f;
+    for (int k = 0; k < K; k++) sum += a[(size_t)k * ak] * b[(size_t)k * ldb];
+    *c = accumulate ? *c + sum : sum;
+}
+
+// Rows i0..i1-1 of C = A B with MATMUL_BY_COLUMN: tiles of 4x16, the last
+// rows and columns one element at a time.
+VEC_CLONES
+static void matmul_by_column(float *C, const float *A, const float *B, int i0, int i1, int M, int N,
+                             int K, int flags) {
+    bool accumulate = flags & MATMUL_ACCUMULATE;
+    int ai = (flags & MATMUL_AT) ? 1 : K, ak = (flags & MATMUL_AT) ? M : 1;
+    int N16 = N / 16 * 16, i = i0;
+    for (; i + 4 <= i1; i += 4)
+        for (int j = 0; j < N16; j += 16)
+            column_tile_4x16(C + (size_t)i * N + j, N, A + (size_t)i * ai, ai, ak, B + j, N, K,
+                             accumulate);
+    for (int r = i0; r < i1; r++)
+        for (int j = r < i ? N16 : 0; j < N; j++) // rows in tiles: the columns past them
+            column_element(C + (size_t)r * N + j, A + (size_t)r * ai, ak, B + j, N, K, accumulate);
+}
+
 // region: matmul-blas
-// Rows i0 .. i1-1 of C through one single-threaded sgemm. Row-major operands;
-// the leading dimension is the length of a stored row.
+// Rows i0 .. i1-1 of C through one single-threaded sgemm (or matmul_by_column).
+// Row-major operands; the leading dimension is the length of a stored row.
 static void sgemm_rows(float *C, const float *A, const float *B, int i0, int i1, int M, int N,
                        int K, int flags) {
+    if (flags & MATMUL_BY_COLUMN) {
+        matmul_by_column(C, A, B, i0, i1, M, N, K, flags);
+        return;
+    }
     bool at = flags & MATMUL_AT, bt = flags & MATMUL_BT;
     const float *Ai = at ? A + i0 : A + (size_t)i0 * K; // column i0 of (K,M), or row i0 of (M,K)
     cblas_sgemm(CblasRowMajor, at ? CblasTrans : CblasNoTrans, bt ? CblasTrans : CblasNoTrans,
@@ -71,14 +123,19 @@ static void sgemm_rows(float *C, const float *A, const float *B, int i0, int i1,
 void matmul(float *C, const float *A, const float *B, int M, int N, int K, int flags) {
     check_arguments(M, N, K, flags);
     double work = (double)M * N * K; // multiply-adds
-    if (work < 32768.0 && K * round_up8(N) <= SMALL_PACKED) {
+    bool by_column = flags & MATMUL_BY_COLUMN;
+    if (!by_column && work < 32768.0 && K * round_up8(N) <= SMALL_PACKED) {
         matmul_small(C, A, B, M, N, K, flags);
         return;
     }
-    if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
+    if (!by_column && openblas_get_num_threads() != 1) openblas_set_num_threads(1);
     int blocks = work < 65536.0 || omp_in_parallel() ? 1 : omp_get_max_threads();
     if (blocks > M / 8) blocks = M / 8 > 1 ? M / 8 : 1; // at least 8 rows a block
-#pragma omp parallel for schedule(static) if (blocks > 1)
+    if (blocks == 1) { // no parallel region: even a team of one costs a system call
+        sgemm_rows(C, A, B, 0, M, M, N, K, flags);
+        return;
+    }
+#pragma omp parallel for schedule(static)
     for (int b = 0; b < blocks; b++)
         sgemm_rows(C, A, B, (int)((long)M * b / blocks), (int)((long)M * (b + 1) / blocks), M, N, K,
                    flags);

@@ -290,21 +290,25 @@ void resnet_init(ResNetWeights *w, const ResNetConfig *cfg, Rng *rng) {
 
 // ---- forward -----------------------------------------------------------------------------
 
-// The im2col part of the scratch: the first floats, before the weights'.
+// The convolutions' part of the scratch (conv2d_gemm's chunks): the first floats,
+// before the weights'.
 size_t resnet_cols_floats(const ResNetConfig *cfg) {
     int K = cfg->root_kernel, S = cfg->image_size;
-    size_t cols = conv2d_gemm_scratch_floats(cfg->in_channels, S, S, K, cfg->root_stride, K / 2);
+    size_t cols = conv2d_gemm_chunk_scratch_floats(cfg->in_channels, S, S, cfg->root_width, K,
+                                                   cfg->root_stride, K / 2);
     for (int u = 0; u < resnet_total_units(cfg); u++) {
         ResNetUnitShape sh = resnet_unit_shape(cfg, u);
-        size_t c2 = conv2d_gemm_scratch_floats(sh.w, sh.H, sh.H, 3, sh.stride, 1);
-        size_t cp = conv2d_gemm_scratch_floats(sh.Cu, sh.H, sh.H, 1, sh.stride, 0);
-        cols = c2 > cols ? c2 : cols;
-        cols = cp > cols ? cp : cols;
+        int W = sh.w, H = sh.H, Ho = sh.Ho, s = sh.stride;
+        size_t sizes[] = {conv2d_gemm_chunk_scratch_floats(sh.Cu, H, H, W, 1, 1, 0),      // conv1
+                          conv2d_gemm_chunk_scratch_floats(W, H, H, W, 3, s, 1),          // conv2
+                          conv2d_gemm_chunk_scratch_floats(W, Ho, Ho, 4 * W, 1, 1, 0),    // conv3
+                          conv2d_gemm_chunk_scratch_floats(sh.Cu, H, H, 4 * W, 1, s, 0)}; // proj
+        for (int i = 0; i < 4; i++) cols = sizes[i] > cols ? sizes[i] : cols;
     }
     return cols;
 }
 
-// The layout of the scratch: cols (resnet_cols_floats), then one
+// The layout of the scratch: the convolutions' (resnet_cols_floats), then one
 // convolution's wstd (Cout, fan_in), its std (Cout), and its gradient dwstd
 // (Cout, fan_in).
 size_t resnet_scratch_floats(const ResNetConfig *cfg) {
@@ -325,7 +329,7 @@ void resnet_stdconv_forward(float *out, float *scratch, const float *in, const f
                             int Cin, int H, int Cout, int K, int stride, size_t cols) {
     float *wstd = scratch + cols, *std = wstd + (size_t)Cout * Cin * K * K;
     weight_standardize_forward(wstd, std, weight, Cout, Cin * K * K);
-    conv2d_gemm_forward(out, scratch, in, wstd, NULL, B, Cin, H, H, Cout, K, stride, K / 2);
+    conv2d_gemm_chunked_forward(out, scratch, in, wstd, NULL, B, Cin, H, H, Cout, K, stride, K / 2);
 }
 
 static void unit_forward(ResNetUnitActivations *a, const float *x, const ResNetUnitWeights *w,

@@ -38,10 +38,11 @@
 // int pointer (resnet_pool_argmax), so it too is sliced with the rest.
 //
 // Scratch: resnet_scratch_floats(cfg) floats per call, the caller's (one per
-// thread): the im2col columns of one image for the largest convolution, and
-// one convolution's standardised weights, their standard deviations and their
-// gradient. Nothing is kept there between calls: the backward pass
-// standardises each weight again (cheap: a pass over the weights).
+// thread): the largest convolution's (conv2d_gemm.h's chunks: a chunk of
+// images' columns and their output), and one convolution's standardised
+// weights, their standard deviations and their gradient. Nothing is kept there
+// between calls: the backward pass standardises each weight again (cheap: a
+// pass over the weights).
 #ifndef RESNET_H
 #define RESNET_H
 
@@ -181,8 +182,8 @@ void resnet_backward(ResNetWeights *grads, ResNetActivations *dacts, float *dima
                      const float *dout, const ResNetActivations *acts, const ResNetWeights *w,
                      const ResNetConfig *cfg, int B, float *scratch);
 
-// Shared by resnet.c and resnet_backward.c: the im2col part of the scratch
-// (its first floats); and one StdConv, out (B,Cout,Ho,Ho) = in (B,Cin,H,H) ⋆
+// Shared by resnet.c and resnet_backward.c: the convolutions' part of the
+// scratch (its first floats); and one StdConv, out (B,Cout,Ho,Ho) = in (B,Cin,H,H) ⋆
 // standardise(weight (Cout,Cin,K,K)), padding K/2, no bias, with
 // wstd (Cout,Cin·K·K) and std (Cout) left in the scratch after the columns.
 size_t resnet_cols_floats(const ResNetConfig *cfg);

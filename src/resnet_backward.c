@@ -25,8 +25,8 @@ static void stdconv_backward(float *din, float *dweight, float *scratch, const f
     float *wstd = scratch + cols, *std = wstd + (size_t)Cout * fan_in, *dwstd = std + Cout;
     weight_standardize_forward(wstd, std, weight, Cout, fan_in);
     zeroed(dwstd, (size_t)Cout * fan_in);
-    conv2d_gemm_backward(din, dwstd, NULL, scratch, dout, in, wstd, B, Cin, H, H, Cout, K, stride,
-                         K / 2);
+    conv2d_gemm_chunked_backward(din, dwstd, NULL, scratch, dout, in, wstd, B, Cin, H, H, Cout, K,
+                                 stride, K / 2);
     weight_standardize_backward(dweight, dwstd, wstd, std, Cout, fan_in);
 }
 
@@ -55,15 +55,13 @@ static void unit_backward(float *dx, ResNetUnitWeights *g, ResNetUnitActivations
     stdconv_backward(zeroed(d->a2, n_mid), g->conv3_w, scratch, d->c3, a->a2, w->conv3_w, B, W, Ho,
                      4 * W, 1, 1, cols);
     // 2. forward: a2 = ReLU(GN2(conv2 3x3, stride s (a1)))
-    relu_backward(zeroed(d->n2, n_mid), d->a2, a->n2, (int)n_mid);
-    groupnorm_backward(zeroed(d->c2, n_mid), g->gn2_w, g->gn2_b, d->n2, a->c2, w->gn2_w, a->mean2,
-                       a->rstd2, B, W, Ho, Ho, G);
+    groupnorm_relu_backward(zeroed(d->c2, n_mid), g->gn2_w, g->gn2_b, d->a2, a->n2, a->c2, w->gn2_w,
+                            a->mean2, a->rstd2, B, W, Ho, Ho, G);
     stdconv_backward(zeroed(d->a1, n_in), g->conv2_w, scratch, d->c2, a->a1, w->conv2_w, B, W, H, W,
                      3, s, cols);
     // 1. forward: a1 = ReLU(GN1(conv1 1x1 (x)))
-    relu_backward(zeroed(d->n1, n_in), d->a1, a->n1, (int)n_in);
-    groupnorm_backward(zeroed(d->c1, n_in), g->gn1_w, g->gn1_b, d->n1, a->c1, w->gn1_w, a->mean1,
-                       a->rstd1, B, W, H, H, G);
+    groupnorm_relu_backward(zeroed(d->c1, n_in), g->gn1_w, g->gn1_b, d->a1, a->n1, a->c1, w->gn1_w,
+                            a->mean1, a->rstd1, B, W, H, H, G);
     stdconv_backward(dx, g->conv1_w, scratch, d->c1, x, w->conv1_w, B, Cu, H, W, 1, 1, cols);
 }
 
@@ -88,10 +86,9 @@ void resnet_backward(ResNetWeights *grads, ResNetActivations *dacts, float *dima
     maxpool_backward(zeroed(dacts->root_a, n_root), dout, resnet_pool_argmax(acts), B, Cr, S1, S1,
                      3, 2, 1);
     // 1. forward: root_a = ReLU(GN(StdConv K x K, stride (images)))
-    relu_backward(zeroed(dacts->root_n, n_root), dacts->root_a, acts->root_n, (int)n_root);
-    groupnorm_backward(zeroed(dacts->root_c, n_root), grads->root_gn_w, grads->root_gn_b,
-                       dacts->root_n, acts->root_c, w->root_gn_w, acts->root_mean, acts->root_rstd,
-                       B, Cr, S1, S1, G);
+    groupnorm_relu_backward(zeroed(dacts->root_c, n_root), grads->root_gn_w, grads->root_gn_b,
+                            dacts->root_a, acts->root_n, acts->root_c, w->root_gn_w,
+                            acts->root_mean, acts->root_rstd, B, Cr, S1, S1, G);
     stdconv_backward(dimages, grads->root_w, scratch, dacts->root_c, acts->images, w->root_w, B,
                      cfg->in_channels, cfg->image_size, Cr, cfg->root_kernel, cfg->root_stride,
                      cols);

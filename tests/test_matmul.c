@@ -1,6 +1,7 @@
 // test_matmul.c — the matrix product: the reference loop on a case worked by
 // hand, and the OpenBLAS path held to the reference for every combination of
-// transposes and accumulation, on odd sizes.
+// transposes and accumulation, on odd sizes; MATMUL_BY_COLUMN equal to the
+// reference bit for bit, wherever a column sits.
 #include <signal.h>
 #include <stdlib.h>
 #include <criterion/criterion.h>
@@ -111,6 +112,58 @@ Test(matmul, blas_matches_reference_on_long_thin_shapes) {
 Test(matmul, blas_matches_reference_on_a_patch_embedding_shape) {
     // (B*N, Cin*P*P) · (C, Cin*P*P)^T for B=2 Fashion-MNIST images, P=7, C=64
     expect_blas_matches_reference(32, 64, 49, 7);
+}
+
+// ---- MATMUL_BY_COLUMN ------------------------------------------------------------------
+
+// The register path sums as the reference does: the same bits, with and without A
+// transposed and accumulation, on sizes with 4x16 tiles and the rows and columns
+// past them (M = 7, N = 37), from inside a parallel region and outside it (where
+// matmul shares the rows among the threads).
+Test(matmul, by_column_gives_the_references_bits) {
+    enum { M = 7, N = 37, K = 300 };
+    Rng rng;
+    rng_seed(&rng, 8);
+    static float A[M * K], B[K * N], C0[M * N], fast[M * N], slow[M * N], big[(8 * M) * N],
+        bigA[(8 * M) * K];
+    rng_fill_uniform(&rng, A, M * K, -1, 1);
+    rng_fill_uniform(&rng, B, K * N, -1, 1);
+    rng_fill_uniform(&rng, C0, M * N, -1, 1);
+    for (int flags = 0; flags < 8; flags++) {
+        if (flags & MATMUL_BT) continue;
+        for (int i = 0; i < M * N; i++) fast[i] = slow[i] = C0[i];
+        matmul(fast, A, B, M, N, K, flags | MATMUL_BY_COLUMN);
+        matmul_reference(slow, A, B, M, N, K, flags);
+        expect_floats_equal(flags & MATMUL_AT ? "AT" : "A", fast, slow, M * N, 0);
+    }
+    // 56 rows, enough to be shared among the threads outside a parallel region
+    rng_fill_uniform(&rng, bigA, 8 * M * K, -1, 1);
+    float *want = malloc(sizeof big);
+    matmul(big, bigA, B, 8 * M, N, K, MATMUL_BY_COLUMN);
+    matmul_reference(want, bigA, B, 8 * M, N, K, 0);
+    expect_floats_equal("56 rows", big, want, 8 * M * N, 0);
+    free(want);
+}
+
+// A column of C is the same wherever it sits among other columns: the point of
+// MATMUL_BY_COLUMN (OpenBLAS's sgemm does not promise it, and on some shapes
+// does not give it).
+Test(matmul, by_column_a_column_does_not_depend_on_its_place) {
+    enum { M = 16, K = 144, P = 5, N = 64 };
+    Rng rng;
+    rng_seed(&rng, 9);
+    static float A[M * K], X[K * P], B[K * N], C[M * N], alone[M * P];
+    rng_fill_uniform(&rng, A, M * K, -1, 1);
+    rng_fill_uniform(&rng, X, K * P, -1, 1);
+    matmul(alone, A, X, M, P, K, MATMUL_BY_COLUMN);
+    for (int at = 0; at + P <= N; at += 9) {
+        rng_fill_uniform(&rng, B, K * N, -1, 1);
+        for (int k = 0; k < K; k++)
+            for (int p = 0; p < P; p++) B[k * N + at + p] = X[k * P + p];
+        matmul(C, A, B, M, N, K, MATMUL_BY_COLUMN);
+        for (int i = 0; i < M; i++)
+            expect_floats_equal("the same columns elsewhere", C + i * N + at, alone + i * P, P, 0);
+    }
 }
 
 // ---- misuse ------------------------------------------------------------------------

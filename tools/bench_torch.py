@@ -1,13 +1,20 @@
 #!/usr/bin/python3
 """bench_torch.py — the PyTorch side of `make bench`: how many images per second
-PyTorch trains and evaluates the benchmark ViT at on this machine.
+PyTorch trains and evaluates one of the benchmark models at on this machine.
 
-    /usr/bin/python3 tools/bench_torch.py [--steps 40] [--warmup 5] [--max-threads 2]
+    /usr/bin/python3 tools/bench_torch.py [--model vit] [--steps 40] [--warmup 5] [--max-threads 2]
 
-The model is torchvision's VisionTransformer for 28x28 images, P = 7, C = 64,
-6 layers, 4 heads, MLP 128, 10 classes, with conv_proj given one input
-channel; the optimizer is torch.optim.AdamW (weight decay on weight matrices
-only, constant learning rate, no clipping); batches of 128 real Fashion-MNIST
+The models (--model), each the C one's architecture under the C one's names:
+  vit     torchvision's VisionTransformer for 28x28 images, P = 7, C = 64,
+          6 layers, 4 heads, MLP 128, 10 classes, with conv_proj given one
+          input channel
+  hybrid  tools/reference.py's ResNet as src/resnet.c's resnet_hybrid_stem
+          (-> a (64,4,4) map), into torchvision's VisionTransformer with
+          image_size 4, patch_size 1 and conv_proj taking 64 channels
+  cnn     tools/reference.py's ResNet as resnet_cnn_body (-> (256,2,2)),
+          global average pooling, a Linear(256, 10) head
+The optimizer is torch.optim.AdamW (weight decay where src/adamw.c puts it,
+constant learning rate, no clipping); batches of 128 real Fashion-MNIST
 training images, the first 16 batches of the training set in file order,
 normalised as (pixel/255 - 0.2860)/0.3530, used round and round. tools/bench.c
 does exactly the same in C.
@@ -18,9 +25,9 @@ For each thread count 1..N (torch.set_num_threads), after --warmup steps:
 images/s = steps * 128 / wall time. The best thread count is kept for each.
 
 Output, one result per line (tools/bench.sh reads the `best` line):
-    torch threads=1 train_img_per_s=950.1 infer_img_per_s=4012.7 loss=1.234
-    torch threads=2 train_img_per_s=... infer_img_per_s=... loss=...
-    torch best train_img_per_s=... infer_img_per_s=...
+    torch vit threads=1 train_img_per_s=950.1 infer_img_per_s=4012.7 loss=1.234
+    torch vit threads=2 train_img_per_s=... infer_img_per_s=... loss=...
+    torch vit best train_img_per_s=... infer_img_per_s=...
 Needs Debian's python3-torch (1.13), python3-torchvision and python3-numpy.
 """
 
@@ -35,6 +42,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 import torchvision
+
+import reference  # tools/reference.py: the ResNet of src/resnet.h, as torch modules
 
 IMAGE, PATCH, WIDTH, LAYERS, HEADS, MLP, CLASSES, BATCH = 28, 7, 64, 6, 4, 128, 10, 128
 BATCHES = 16  # distinct batches, cycled
@@ -76,22 +85,86 @@ def load_batches():
     return x, y
 
 
-def build_model():
+# src/resnet.c's configurations, as reference.ResNet's arguments: in_channels,
+# root_width, root_kernel, root_stride, groups, stages [(units, width, stride)].
+HYBRID_STEM = (1, 16, 7, 2, 8, [(1, 16, 2)])                       # -> (64,4,4)
+CNN_BODY = (1, 16, 7, 2, 8, [(2, 16, 1), (2, 32, 2), (2, 64, 2)])  # -> (256,2,2)
+
+
+def zero_gn3(resnet):
+    """Each unit's last GroupNorm scale at 0, as src/resnet.c's resnet_init."""
+    for name, p in resnet.named_parameters():
+        if name.endswith("gn3.weight"):
+            nn.init.zeros_(p)
+
+
+def encoder(image_size, patch_size):
+    """torchvision VisionTransformer's arguments for the benchmark's encoder and head."""
+    return dict(image_size=image_size, patch_size=patch_size, num_layers=LAYERS,
+                num_heads=HEADS, hidden_dim=WIDTH, mlp_dim=MLP, num_classes=CLASSES)
+
+
+def build_vit():
     """torchvision's ViT with a one-channel patch embedding."""
-    torch.manual_seed(SEED)
-    model = torchvision.models.VisionTransformer(
-        image_size=IMAGE, patch_size=PATCH, num_layers=LAYERS, num_heads=HEADS,
-        hidden_dim=WIDTH, mlp_dim=MLP, num_classes=CLASSES)
+    model = torchvision.models.VisionTransformer(**encoder(IMAGE, PATCH))
     model.conv_proj = nn.Conv2d(1, WIDTH, kernel_size=PATCH, stride=PATCH)
     return model
 
 
+# Minimal hybrid and CNN from reference.ResNet, under src/hybrid.h's and
+# src/cnn.h's parameter names (stem.* and torchvision's; body.* and head.*).
+class Hybrid(torchvision.models.VisionTransformer):
+    """The stem's (64,4,4) map as 1x1 patches into torchvision's ViT."""
+
+    def __init__(self):
+        super().__init__(**encoder(4, 1))
+        self.conv_proj = nn.Conv2d(64, WIDTH, kernel_size=1)
+        self.stem = reference.ResNet(*HYBRID_STEM)
+        zero_gn3(self.stem)
+
+    def forward(self, x):
+        return super().forward(self.stem(x))
+
+
+class Cnn(nn.Module):
+    """The ResNet body, global average pooling, a linear head (zero, as cnn_init)."""
+
+    def __init__(self):
+        super().__init__()
+        self.body = reference.ResNet(*CNN_BODY)
+        zero_gn3(self.body)
+        self.head = nn.Linear(4 * CNN_BODY[-1][-1][1], CLASSES)
+        nn.init.zeros_(self.head.weight)
+        nn.init.zeros_(self.head.bias)
+
+    def forward(self, x):
+        return self.head(self.body(x).mean(dim=(2, 3)))
+
+
+MODELS = {"vit": build_vit, "hybrid": Hybrid, "cnn": Cnn}
+
+
+def build_model(name):
+    """The benchmark model called name, from the same seed every time."""
+    torch.manual_seed(SEED)
+    return MODELS[name]()
+
+
+def decays(name):
+    """src/adamw.c's decays_by_name: the name ends in "weight" and its module
+    is not a LayerNorm ("ln*", "*norm*"): Linear and conv weights, and, as in
+    C, the GroupNorms' scales ("gn1.weight")."""
+    if not name.endswith("weight"):
+        return False
+    module = name[:-len("weight")].removesuffix(".").rsplit(".", 1)[-1]
+    return module != "" and not module.startswith("ln") and "norm" not in module
+
+
 def build_optimizer(model):
-    """AdamW, decay on weight matrices only (as src/adamw.c decides)."""
+    """AdamW, decay where src/adamw.c puts it."""
     decay, no_decay = [], []
     for name, p in model.named_parameters():
-        matrix = p.ndim >= 2 and name not in ("class_token", "encoder.pos_embedding")
-        (decay if matrix else no_decay).append(p)
+        (decay if decays(name) else no_decay).append(p)
     groups = [{"params": decay, "weight_decay": WEIGHT_DECAY},
               {"params": no_decay, "weight_decay": 0.0}]
     return torch.optim.AdamW(groups, lr=LR, betas=(0.9, 0.999), eps=1e-8)
@@ -130,6 +203,7 @@ def infer_rate(model, x, steps, warmup):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", choices=MODELS, default="vit", help="the model (default vit)")
     parser.add_argument("--steps", type=int, default=40, help="timed steps (default 40)")
     parser.add_argument("--warmup", type=int, default=5, help="untimed steps first (default 5)")
     parser.add_argument("--max-threads", type=int, default=2,
@@ -142,13 +216,13 @@ def main():
     best_train = best_infer = 0.0
     for n in range(1, args.max_threads + 1):
         torch.set_num_threads(n)
-        model = build_model()  # the same start for every thread count
+        model = build_model(args.model)  # the same start for every thread count
         train, loss = train_rate(model, build_optimizer(model), x, y, args.steps, args.warmup)
         infer = infer_rate(model, x, args.steps, args.warmup)
-        print(f"torch threads={n} train_img_per_s={train:.1f} infer_img_per_s={infer:.1f} "
+        print(f"torch {args.model} threads={n} train_img_per_s={train:.1f} infer_img_per_s={infer:.1f} "
               f"loss={loss:.3f}", flush=True)
         best_train, best_infer = max(best_train, train), max(best_infer, infer)
-    print(f"torch best train_img_per_s={best_train:.1f} infer_img_per_s={best_infer:.1f}")
+    print(f"torch {args.model} best train_img_per_s={best_train:.1f} infer_img_per_s={best_infer:.1f}")
 
 
 if __name__ == "__main__":
