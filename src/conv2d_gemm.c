@@ -131,6 +131,7 @@ void conv2d_col2im(float *image, const float *cols, int Cin, int H, int W, int K
     col2im_rows(image, cols, P, Cin, H, W, K, stride, pad);
 }
 
+// region: conv2d-gemm-forward
 void conv2d_gemm_forward(float *out, float *scratch, const float *in, const float *weight,
                          const float *bias, int B, int Cin, int H, int W, int Cout, int K,
                          int stride, int pad) {
@@ -154,6 +155,7 @@ void conv2d_gemm_forward(float *out, float *scratch, const float *in, const floa
         matmul(o, weight, cols, Cout, P, R, bias != NULL ? MATMUL_ACCUMULATE : 0); // weight · cols
     }
 }
+// endregion: conv2d-gemm-forward
 
 // ---- a chunk of images per product ----
 

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include "vecmath.h"
 
+// region: groupnorm-forward
 VEC_CLONES
 void groupnorm_forward(float *out, float *mean, float *rstd, const float *x, const float *weight,
                        const float *bias, int B, int C, int H, int W, int G) {
@@ -36,3 +37,4 @@ void groupnorm_forward(float *out, float *mean, float *rstd, const float *x, con
         if (rstd != NULL) rstd[bg] = s;
     }
 }
+// endregion: groupnorm-forward

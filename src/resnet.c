@@ -332,6 +332,7 @@ void resnet_stdconv_forward(float *out, float *scratch, const float *in, const f
     conv2d_gemm_chunked_forward(out, scratch, in, wstd, NULL, B, Cin, H, H, Cout, K, stride, K / 2);
 }
 
+// region: bottleneck-unit
 static void unit_forward(ResNetUnitActivations *a, const float *x, const ResNetUnitWeights *w,
                          const ResNetUnitShape *sh, int B, int G, float *scratch, size_t cols) {
     // x (B,Cu,H,H); a->out (B,4w,Ho,Ho)
@@ -359,6 +360,7 @@ static void unit_forward(ResNetUnitActivations *a, const float *x, const ResNetU
     // 4. out = ReLU(sum)
     relu_forward(a->out, a->sum, n_out);
 }
+// endregion: bottleneck-unit
 
 void resnet_forward(ResNetActivations *a, const ResNetWeights *w, const ResNetConfig *cfg, int B,
                     const float *images, float *scratch) {

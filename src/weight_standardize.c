@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stddef.h>
 
+// region: weight-standardize
 void weight_standardize_forward(float *wstd, float *std, const float *weight, int Cout,
                                 int fan_in) {
     // wstd (Cout,fan_in), std (Cout) or NULL, weight (Cout,fan_in)
@@ -22,3 +23,4 @@ void weight_standardize_forward(float *wstd, float *std, const float *weight, in
         if (std != NULL) std[o] = (float)sigma;
     }
 }
+// endregion: weight-standardize
