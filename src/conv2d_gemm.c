@@ -42,10 +42,7 @@ static void tap_row(float *restrict out, const float *restrict plane, int W, int
         float *o = out + (size_t)i * Wo;                              // (Wo)
         const float *in = plane + (size_t)(i * stride + y0) * W + x0; // (W)
         for (int j = 0; j < j0; j++) o[j] = 0.0f;
-        if (stride == 1)
-            for (int j = j0; j < j1; j++) o[j] = in[j];
-        else
-            for (int j = j0; j < j1; j++) o[j] = in[j * stride];
+        for (int j = j0; j < j1; j++) o[j] = in[j * stride];
         for (int j = j1; j < Wo; j++) o[j] = 0.0f;
     }
     for (int p = i1 * Wo; p < Ho * Wo; p++) out[p] = 0.0f;
@@ -83,10 +80,7 @@ static void tap_row_add(float *restrict plane, const float *restrict in, int W, 
     for (int i = i0; i < i1; i++) {
         const float *r = in + (size_t)i * Wo;                    // (Wo)
         float *out = plane + (size_t)(i * stride + y0) * W + x0; // (W)
-        if (stride == 1)
-            for (int j = j0; j < j1; j++) out[j] += r[j];
-        else
-            for (int j = j0; j < j1; j++) out[j * stride] += r[j];
+        for (int j = j0; j < j1; j++) out[j * stride] += r[j];
     }
 }
 
@@ -193,6 +187,20 @@ void conv2d_col2im_chunk(float *images, const float *cols, int m, int n, int Cin
                     stride, pad);
 }
 
+// out (m,Cout,P) = the m images' columns of a chunk's product prod (Cout, n·P),
+// plus bias (Cout) when not NULL.
+static void chunk_output(float *restrict out, const float *restrict prod, const float *bias, int m,
+                         int n, int Cout, int P) {
+    size_t N = (size_t)n * P;
+    for (int j = 0; j < m; j++)
+        for (int c = 0; c < Cout; c++) {
+            float *o = out + ((size_t)j * Cout + c) * P;           // (P)
+            const float *p = prod + (size_t)c * N + (size_t)j * P; // (P)
+            float b = bias != NULL ? bias[c] : 0.0f; // an add: not a memcpy call per P floats
+            for (int i = 0; i < P; i++) o[i] = b + p[i];
+        }
+}
+
 void conv2d_gemm_chunked_forward(float *out, float *scratch, const float *in, const float *weight,
                                  const float *bias, int B, int Cin, int H, int W, int Cout, int K,
                                  int stride, int pad) {
@@ -205,14 +213,6 @@ void conv2d_gemm_chunked_forward(float *out, float *scratch, const float *in, co
         int m = B - b0 < n ? B - b0 : n; // images in this chunk
         conv2d_im2col_chunk(cols, in + (size_t)b0 * Cin * H * W, m, n, Cin, H, W, K, stride, pad);
         matmul(prod, weight, cols, Cout, N, R, MATMUL_BY_COLUMN); // weight · cols
-        for (int j = 0; j < m; j++)
-            for (int c = 0; c < Cout; c++) {
-                float *o = out + ((size_t)(b0 + j) * Cout + c) * P; // (P)
-                const float *p = prod + (size_t)c * N + (size_t)j * P;
-                if (bias == NULL)
-                    memcpy(o, p, P * sizeof(float));
-                else
-                    for (int i = 0; i < P; i++) o[i] = bias[c] + p[i];
-            }
+        chunk_output(out + (size_t)b0 * Cout * P, prod, bias, m, n, Cout, P);
     }
 }

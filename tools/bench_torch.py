@@ -111,8 +111,9 @@ def build_vit():
     return model
 
 
-# Minimal hybrid and CNN from reference.ResNet, under src/hybrid.h's and
-# src/cnn.h's parameter names (stem.* and torchvision's; body.* and head.*).
+# A minimal hybrid and CNN built from reference.ResNet (tools/reference.py has no
+# Hybrid or Cnn of its own yet), under src/hybrid.h's and src/cnn.h's parameter
+# names (stem.* and torchvision's; body.* and head.*).
 class Hybrid(torchvision.models.VisionTransformer):
     """The stem's (64,4,4) map as 1x1 patches into torchvision's ViT."""
 
