@@ -111,38 +111,26 @@ def build_vit():
     return model
 
 
-# A minimal hybrid and CNN built from reference.ResNet (tools/reference.py has no
-# Hybrid or Cnn of its own yet), under src/hybrid.h's and src/cnn.h's parameter
-# names (stem.* and torchvision's; body.* and head.*).
-class Hybrid(torchvision.models.VisionTransformer):
-    """The stem's (64,4,4) map as 1x1 patches into torchvision's ViT."""
-
-    def __init__(self):
-        super().__init__(**encoder(4, 1))
-        self.conv_proj = nn.Conv2d(64, WIDTH, kernel_size=1)
-        self.stem = reference.ResNet(*HYBRID_STEM)
-        zero_gn3(self.stem)
-
-    def forward(self, x):
-        return super().forward(self.stem(x))
+def build_hybrid():
+    """reference.Hybrid: the stem's (64,4,4) map as 1x1 patches into torchvision's ViT."""
+    stem = reference.ResNet(*HYBRID_STEM)
+    zero_gn3(stem)
+    enc = encoder(4, 1)
+    del enc["image_size"], enc["patch_size"]
+    return reference.Hybrid(stem, 4, **enc)
 
 
-class Cnn(nn.Module):
-    """The ResNet body, global average pooling, a linear head (zero, as cnn_init)."""
-
-    def __init__(self):
-        super().__init__()
-        self.body = reference.ResNet(*CNN_BODY)
-        zero_gn3(self.body)
-        self.head = nn.Linear(4 * CNN_BODY[-1][-1][1], CLASSES)
-        nn.init.zeros_(self.head.weight)
-        nn.init.zeros_(self.head.bias)
-
-    def forward(self, x):
-        return self.head(self.body(x).mean(dim=(2, 3)))
+def build_cnn():
+    """reference.Cnn: the ResNet body, global average pooling, a linear head (zero, as cnn_init)."""
+    body = reference.ResNet(*CNN_BODY)
+    zero_gn3(body)
+    model = reference.Cnn(body, CLASSES)
+    nn.init.zeros_(model.head.weight)
+    nn.init.zeros_(model.head.bias)
+    return model
 
 
-MODELS = {"vit": build_vit, "hybrid": Hybrid, "cnn": Cnn}
+MODELS = {"vit": build_vit, "hybrid": build_hybrid, "cnn": build_cnn}
 
 
 def build_model(name):
