@@ -13,8 +13,9 @@ static const double PI = 3.14159265358979323846;
 
 // region: decay-mask
 // Whether a parameter is a weight matrix (Linear or Conv2d): its name ends in
-// "weight" ("conv_proj.weight", "...in_proj_weight", "heads.head.weight") and
-// it is not a LayerNorm's scale ("...ln_1.weight", "encoder.ln.weight").
+// "weight" ("conv_proj.weight", "...in_proj_weight", "heads.head.weight",
+// "stem.root.conv.weight") and it is not a LayerNorm's or a GroupNorm's scale
+// ("...ln_1.weight", "encoder.ln.weight", "...gn1.weight", "...proj.gn.weight").
 // Biases, the class token and the position embeddings do not end in "weight".
 static bool decays_by_name(const char *name) {
     size_t n = strlen(name);
@@ -23,7 +24,8 @@ static bool decays_by_name(const char *name) {
     if (end > name && end[-1] == '.') end--;
     const char *module = end;
     while (module > name && module[-1] != '.') module--;
-    bool norm = strncmp(module, "ln", 2) == 0 || strstr(module, "norm") != NULL;
+    bool norm = strncmp(module, "ln", 2) == 0 || strncmp(module, "gn", 2) == 0 ||
+                strstr(module, "norm") != NULL;
     return !norm && module < end;
 }
 // endregion: decay-mask

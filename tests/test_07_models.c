@@ -35,6 +35,7 @@
 #include <string.h>
 #include <criterion/criterion.h>
 #include <criterion/logging.h>
+#include "adamw.h"
 #include "check.h"
 #include "checkpoint.h"
 #include "cnn.h"
@@ -452,4 +453,22 @@ Test(models, a_checkpoint_loads_only_into_a_model_of_its_kind_and_shape) {
     cr_assert_not(checkpoint_load(path, &hybrid.model, &err));
     expect_mentions(err.message, path);
     expect_mentions(err.message, "not the model asked for");
+}
+
+// Weight decay reaches the convolutions and the linear layers, not the
+// GroupNorms' scales (nor any bias), as it spares the LayerNorms'.
+Test(models, weight_decay_spares_the_groupnorms) {
+    Rng rng;
+    rng_seed(&rng, 7);
+    Model *m = build_hybrid(0.0f, 2, &rng);
+    AdamW opt;
+    adamw_build(&opt, m->params, 0.05f);
+    for (int i = 0; i < m->params->count; i++) {
+        const TensorEntry *e = &m->params->entries[i];
+        bool conv = strstr(e->name, "conv") != NULL && strstr(e->name, ".weight") != NULL;
+        bool gn = strstr(e->name, "gn") != NULL;
+        if (conv) cr_assert(opt.decays[e->offset], "%s should decay", e->name);
+        if (gn) cr_assert(!opt.decays[e->offset], "%s should not decay", e->name);
+    }
+    adamw_free(&opt);
 }

@@ -141,12 +141,12 @@ def build_model(name):
 
 def decays(name):
     """src/adamw.c's decays_by_name: the name ends in "weight" and its module
-    is not a LayerNorm ("ln*", "*norm*"): Linear and conv weights, and, as in
-    C, the GroupNorms' scales ("gn1.weight")."""
+    is not a LayerNorm or a GroupNorm ("ln*", "gn*", "*norm*"): Linear and
+    conv weights only."""
     if not name.endswith("weight"):
         return False
     module = name[:-len("weight")].removesuffix(".").rsplit(".", 1)[-1]
-    return module != "" and not module.startswith("ln") and "norm" not in module
+    return module != "" and not module.startswith(("ln", "gn")) and "norm" not in module
 
 
 def build_optimizer(model):
