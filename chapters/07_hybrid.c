@@ -16,7 +16,6 @@
 //   build/ch07_hybrid --grid 7         the hybrid's 7x7 variant: 49 tokens
 //   build/ch07_hybrid --eval-only build/models/hybrid.safetensors [--predictions p.csv]
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
