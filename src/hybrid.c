@@ -7,7 +7,6 @@
 
 #include <assert.h>
 #include <omp.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "checkpoint.h"
