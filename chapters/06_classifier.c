@@ -25,7 +25,7 @@ typedef struct {
     const char *resume;      // continue from this checkpoint
     const char *predictions; // CSV of every test image's logits
     const char *pool;        // "cls" or "mean"
-    int epochs, batch, train_limit, seed, threads;
+    int epochs, batch, train_limit, seed, threads, shift;
     VitConfig model; // the shape: --width, --heads, --mlp, --layers, --patch
     float lr, weight_decay, warmup, label_smoothing, clip, dropout;
     bool pre_logits, eval_only, augment;
@@ -123,10 +123,11 @@ static void narrate_training(const Trainer *t, const Options *opt) {
            o->lr, t->warmup_steps, o->warmup, o->warmup == 1.0f ? "" : "s");
     printf("  also        gradients clipped to global norm %g; label smoothing %g; dropout %g\n",
            o->clip, o->label_smoothing, opt->dropout);
-    printf("  inputs      (pixel/255 - %.4f) / %.4f%s\n", o->image_mean, o->image_std,
-           o->augment ? "; training images shifted by up to 2 pixels and\n"
-                        "              mirrored at random"
-                      : "");
+    printf("  inputs      (pixel/255 - %.4f) / %.4f", o->image_mean, o->image_std);
+    if (o->shift > 0)
+        printf("; training images shifted by up to %d pixels%s", o->shift,
+               o->mirror ? " and\n              mirrored at random" : "");
+    printf("\n");
     printf("  threads     %d\n", train_threads());
 }
 
@@ -370,7 +371,8 @@ static TrainOptions train_options(const Options *opt, float mean, float std) {
                           .warmup = opt->warmup,
                           .label_smoothing = opt->label_smoothing,
                           .clip = opt->clip,
-                          .augment = opt->augment,
+                          .shift = opt->shift > 0 ? opt->shift : opt->augment ? 2 : 0,
+                          .mirror = opt->augment,
                           .image_mean = mean,
                           .image_std = std,
                           .seed = opt->seed};
@@ -473,6 +475,9 @@ static void parse_options(int argc, char **argv, Options *opt) {
          NULL},
         {"augment", CLI_SWITCH, &opt->augment,
          "shift training images by up to 2 pixels and mirror half of them", 0, 0, NULL},
+        {"shift", CLI_INT, &opt->shift,
+         "shift training images by up to N pixels (mirrored too only with --augment)", 0, 27,
+         "N"},
         {"dropout", CLI_FLOAT, &opt->dropout, "dropout rate while training", 0, 0.9, "P"},
         {"width", CLI_INT, &opt->model.hidden_dim, "width C of the tokens", 1, 1024, "C"},
         {"heads", CLI_INT, &opt->model.num_heads, "attention heads NH (must divide the width)", 1,

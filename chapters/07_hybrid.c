@@ -168,7 +168,8 @@ static TrainOptions train_options(const Options *opt, int epochs) {
                           .warmup = (float)epochs / 8.0f,
                           .label_smoothing = opt->label_smoothing,
                           .clip = opt->clip,
-                          .augment = opt->augment,
+                          .shift = opt->augment ? 2 : 0,
+                          .mirror = opt->augment,
                           .image_mean = FASHION_MNIST_MEAN,
                           .image_std = FASHION_MNIST_STD,
                           .seed = opt->seed};

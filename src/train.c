@@ -39,16 +39,16 @@ void batch_load(float *images, int *labels, const FashionMnist *data, const int 
 // endregion: batch
 
 // region: augment
-void batch_augment(float *images, float *scratch, int B, int H, int W, int shift, float background,
-                   Rng *rng) {
+void batch_augment(float *images, float *scratch, int B, int H, int W, int shift, bool mirror,
+                   float background, Rng *rng) {
     for (int b = 0; b < B; b++) {
         float *x = images + (size_t)b * H * W; // (H,W)
         int dy = rng_int(rng, 2 * shift + 1) - shift, dx = rng_int(rng, 2 * shift + 1) - shift;
-        bool mirror = rng_int(rng, 2) == 1;
+        bool flip = mirror && rng_int(rng, 2) == 1;
         memcpy(scratch, x, sizeof(float) * H * W);
         for (int y = 0; y < H; y++)
             for (int c = 0; c < W; c++) {
-                int sy = y - dy, sx = (mirror ? W - 1 - c : c) - dx; // where the pixel comes from
+                int sy = y - dy, sx = (flip ? W - 1 - c : c) - dx; // where the pixel comes from
                 bool inside = sy >= 0 && sy < H && sx >= 0 && sx < W;
                 x[y * W + c] = inside ? scratch[sy * W + sx] : background;
             }
@@ -120,9 +120,9 @@ EpochResult trainer_epoch(Trainer *t, Progress *progress) {
         int first = (int)(s * o->batch);
         int B = t->count - first < o->batch ? t->count - first : o->batch;
         batch_load(t->images, t->labels, t->data, t->order + first, B, o->image_mean, o->image_std);
-        if (o->augment) // a black pixel for the uncovered border
-            batch_augment(t->images, t->scratch, B, t->data->rows, t->data->cols, 2,
-                          -o->image_mean / o->image_std, &rng);
+        if (o->shift > 0 || o->mirror) // a black pixel for the uncovered border
+            batch_augment(t->images, t->scratch, B, t->data->rows, t->data->cols, o->shift,
+                          o->mirror, -o->image_mean / o->image_std, &rng);
         loss_sum += (double)trainer_step(t, B) * B;
         correct += count_correct(t->model->logits, t->labels, B, K);
         if (progress != NULL) {

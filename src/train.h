@@ -25,7 +25,8 @@ typedef struct {
     float warmup;          // epochs of linear warmup (may be fractional)
     float label_smoothing; // s in [0, 1)
     float clip;            // largest global gradient norm; 0 = no clipping
-    bool augment;          // random shifts (up to 2 pixels) and mirror images while training
+    int shift;             // training images moved at random by up to this many pixels (0: not)
+    bool mirror;           // and mirrored left to right half of the time
     float image_mean;      // input = (pixel/255 - image_mean) / image_std
     float image_std;
     int seed; // the order of the images in each epoch
@@ -66,10 +67,10 @@ void batch_load(float *images, int *labels, const FashionMnist *data, const int 
                 float mean, float std);
 
 // Each image of images (B,1,H,W), in place: shifted by up to `shift` pixels
-// in x and in y (the uncovered border set to background), and mirrored left to
-// right with probability 1/2. scratch (H,W).
-void batch_augment(float *images, float *scratch, int B, int H, int W, int shift, float background,
-                   Rng *rng);
+// in x and in y (the uncovered border set to background) and, with mirror,
+// mirrored left to right with probability 1/2. scratch (H,W).
+void batch_augment(float *images, float *scratch, int B, int H, int W, int shift, bool mirror,
+                   float background, Rng *rng);
 
 // A trainer for model on the first count images of train (count <= train->count;
 // o->batch <= model->B). The model's weights are the caller's (its init, or a

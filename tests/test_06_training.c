@@ -244,7 +244,7 @@ Test(train, augment_moves_a_pixel_by_at_most_the_shift) {
     for (int b = 0; b < B; b++) images[b * S * S + 10 * S + 5] = 1.0f; // row 10, column 5
     Rng rng;
     rng_seed(&rng, 3);
-    batch_augment(images, scratch, B, S, S, 2, -0.5f, &rng);
+    batch_augment(images, scratch, B, S, S, 2, true, -0.5f, &rng);
     int mirrored = 0;
     for (int b = 0; b < B; b++) {
         int found = 0, row = -1, col = -1;
@@ -271,7 +271,8 @@ static TrainOptions tiny_options(int epochs, int batch) {
                           .warmup = 0.5f,
                           .label_smoothing = 0.1f,
                           .clip = 1.0f,
-                          .augment = true,
+                          .shift = 2,
+                          .mirror = true,
                           .image_mean = FASHION_MNIST_MEAN,
                           .image_std = FASHION_MNIST_STD,
                           .seed = 7};
@@ -292,7 +293,8 @@ Test(train, tiny_model_overfits_a_tiny_batch) {
     TrainOptions o = tiny_options(80, 8); // one step an epoch
     o.label_smoothing = 0.0f;
     o.weight_decay = 0.0f;
-    o.augment = false;
+    o.shift = 0;
+    o.mirror = false;
     o.warmup = 5.0f;
     o.lr = 1e-2f;
     o.clip = 0.0f;
