@@ -34,6 +34,7 @@ MODULES_07 := $(MODULES_06) conv2d_gemm conv2d_gemm_backward weight_standardize 
               weight_standardize_backward groupnorm groupnorm_backward relu relu_backward \
               maxpool maxpool_backward global_avgpool global_avgpool_backward resnet \
               resnet_backward hybrid cnn
+MODULES_08 := $(MODULES_07) shift conv2d_circular
 
 CHAPTERS   := 01_patches 02_embedding 03_attention 04_multihead 05_encoder 06_classifier \
               07_hybrid

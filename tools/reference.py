@@ -19,7 +19,8 @@ gradients of every input and parameter; src/resnet.h's whole ResNet as a
 module of those, loaded with the same weights by name; and the whole hybrid
 (that ResNet in front of torchvision's VisionTransformer) and CNN (that ResNet,
 average pooling, nn.Linear), with the loss's gradient of every parameter, in
-float64. Needs Debian's
+float64. For chapter 08, nn.Conv2d with padding_mode='circular' and the
+circular padding itself (F.pad(..., mode='circular')), in float64. Needs Debian's
 python3-torch (1.13), python3-torchvision and python3-numpy.
 
 The files (little-endian; the same text is in tests/fixture.h and
@@ -741,6 +742,33 @@ def cnn_gradients():
     return loss_and_gradients(cnn, images, labels)[0]
 
 
+# ---- chapter 08: the convolution with circular padding -------------------------
+
+
+def conv_circular():
+    """nn.Conv2d(..., padding_mode='circular') in float64 on 2 images 2x8x9
+    (H != W, so that rows and columns cannot be swapped unseen) with 3 output
+    channels: 3x3 stride 1 padding 1 with a bias, 5x5 stride 2 padding 2
+    without; random weights (1/sqrt(fan_in)). Each case keeps x, weight, bias,
+    the padded input F.pad(x, (pad,)*4, mode='circular') ("padded") and out."""
+    B, Cin, H, W, Cout = 2, 2, 8, 9, 3
+    t = OrderedDict()
+    for name, K, stride, pad, bias in [("circular_3x3_s1_p1", 3, 1, 1, True),
+                                       ("circular_5x5_s2_p2", 5, 2, 2, False)]:
+        conv = nn.Conv2d(Cin, Cout, K, stride=stride, padding=pad, padding_mode="circular",
+                         bias=bias).double()
+        x = torch.randn(B, Cin, H, W)
+        t[f"{name}.x"] = x
+        t[f"{name}.weight"] = torch.randn(Cout, Cin, K, K) / math.sqrt(Cin * K * K)
+        conv.weight.copy_(t[f"{name}.weight"])
+        if bias:
+            t[f"{name}.bias"] = 0.5 * torch.randn(Cout)
+            conv.bias.copy_(t[f"{name}.bias"])
+        t[f"{name}.padded"] = F.pad(x.double(), (pad,) * 4, mode="circular")
+        t[f"{name}.out"] = conv(x.double())
+    return t
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: reference.py OUTPUT_DIR")
@@ -772,6 +800,9 @@ def main():
                            ("07_cnn_gradients.bin", cnn_gradients)]:
         torch.manual_seed(SEED)
         write(directory, filename, make())
+    with torch.no_grad():
+        torch.manual_seed(SEED)
+        write(directory, "08_conv_circular.bin", conv_circular())
 
 
 if __name__ == "__main__":
