@@ -37,7 +37,7 @@ MODULES_07 := $(MODULES_06) conv2d_gemm conv2d_gemm_backward weight_standardize 
 MODULES_08 := $(MODULES_07) shift conv2d_circular
 
 CHAPTERS   := 01_patches 02_embedding 03_attention 04_multihead 05_encoder 06_classifier \
-              07_hybrid
+              07_hybrid 08_equivariance
 BINS       := $(CHAPTERS:%=build/ch%)
 number      = $(firstword $(subst _, ,$(1)))# 06_classifier -> 06
 # The tests link the highest MODULES_NN defined, which may be ahead of the last
@@ -54,6 +54,7 @@ PAGES      := $(wildcard docs/*.md)
 QUICK_ARGS_06 := --epochs 1 --train-limit 2000 --checkpoint build/quick/models/vit.safetensors
 QUICK_ARGS_07 := --sizes 500,1000 --epochs 1 --min-steps 10 --models build/quick/models \
                  --vit-model build/quick/models/vit.safetensors
+QUICK_ARGS_08 := --models build/quick/models
 RUN        := $(if $(QUICK),build/quick,build)
 FIGURES    := $(if $(QUICK),build/quick/figures,figures)
 HTML_DIR   := $(if $(QUICK),build/quick/html,docs/html)
