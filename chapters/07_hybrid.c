@@ -41,9 +41,9 @@ typedef struct {
     const char *sizes;       // the training-set sizes of the experiment, "1000,3000,..."
     const char *eval_only;   // only test this checkpoint (any of the three kinds)
     const char *predictions; // with eval_only: every test image's logits, as a CSV
-    int epochs, min_steps, batch, seed, threads, grid;
+    int epochs, min_steps, batch, seed, threads, grid, shift;
     float lr, weight_decay, label_smoothing, clip, dropout;
-    bool augment, full;
+    bool augment, full, small_root;
 } Options;
 
 static const char *program = "ch07_hybrid";
@@ -56,13 +56,24 @@ static _Noreturn void refuse(const char *message) {
 
 // ---- the three models ---------------------------------------------------------------
 
-// The hybrid's stem for a grid of side 4 (the paper's stride) or 7 (the
-// stage's stride 1: 49 tokens).
-static ResNetConfig hybrid_stem(int grid) {
-    ResNetConfig stem = resnet_hybrid_stem;
-    stem.stride[0] = grid == 7 ? 1 : 2;
-    return stem;
+// The root: the paper's 7x7 convolution with stride 2, made for 224x224
+// images, or with --small-root a 3x3 one with stride 1 that keeps a 28x28
+// image's detail; the max pool follows either.
+static ResNetConfig with_root(ResNetConfig c, const Options *opt) {
+    if (opt->small_root) c.root_kernel = 3, c.root_stride = 1;
+    return c;
 }
+
+// The hybrid's stem for its --grid: its unit's stride 2 (the paper's) where
+// that gives the grid, else 1 (the paper's root and a 7x7 grid: 49 tokens).
+static ResNetConfig hybrid_stem(const Options *opt) {
+    ResNetConfig stem = with_root(resnet_hybrid_stem, opt);
+    for (stem.stride[0] = 2; stem.stride[0] >= 1; stem.stride[0]--)
+        if (resnet_out_side(&stem) == opt->grid) return stem;
+    refuse("--small-root leaves a 14x14 map after the max pool: the hybrid's grid is 7, not 4");
+}
+
+static ResNetConfig cnn_body(const Options *opt) { return with_root(resnet_cnn_body, opt); }
 
 // region: three-models
 // A new model of kind w for batches of B images, initialised from rng.
@@ -76,14 +87,15 @@ static Model *model_new(Which w, const Options *opt, Rng *rng) {
     }
     if (w == HYBRID) {
         Hybrid *m = xmalloc(sizeof *m);
-        ResNetConfig stem = hybrid_stem(opt->grid);
+        ResNetConfig stem = hybrid_stem(opt);
         VitConfig encoder = hybrid_encoder_config(&stem, &vit_small);
         hybrid_build(m, &stem, &encoder, &head, opt->dropout, opt->batch);
         hybrid_init(m, rng);
         return &m->model;
     }
     Cnn *m = xmalloc(sizeof *m);
-    cnn_build(m, &resnet_cnn_body, K, opt->dropout, opt->batch);
+    ResNetConfig body = cnn_body(opt);
+    cnn_build(m, &body, K, opt->dropout, opt->batch);
     cnn_init(m, rng);
     return &m->model;
 }
@@ -91,7 +103,7 @@ static Model *model_new(Which w, const Options *opt, Rng *rng) {
 
 // Parameters and FLOPs of one image's forward pass, from the shapes.
 static void model_costs(Which w, const Options *opt, long long *params, double *flops) {
-    ResNetConfig stem = hybrid_stem(opt->grid);
+    ResNetConfig stem = hybrid_stem(opt), body = cnn_body(opt);
     VitConfig encoder = hybrid_encoder_config(&stem, &vit_small);
     switch (w) {
     case VIT:
@@ -103,24 +115,26 @@ static void model_costs(Which w, const Options *opt, long long *params, double *
         *flops = hybrid_forward_flops(&stem, &encoder);
         return;
     default:
-        *params = cnn_param_count(&resnet_cnn_body, K);
-        *flops = cnn_forward_flops(&resnet_cnn_body, K);
+        *params = cnn_param_count(&body, K);
+        *flops = cnn_forward_flops(&body, K);
     }
 }
 
 static void narrate_models(const Options *opt) {
-    ResNetConfig stem = hybrid_stem(opt->grid);
+    ResNetConfig stem = hybrid_stem(opt), body = cnn_body(opt);
     int side = resnet_out_side(&stem), channels = resnet_out_channels(&stem);
+    int k = stem.root_kernel, body_side = resnet_out_side(&body);
     printf("The three models (28x28 gray images, 10 classes):\n");
     printf("  ViT     16 patches of 7x7 -> 17 tokens of width 64 -> 6 blocks -> class token -> "
            "linear\n");
-    printf("  hybrid  ResNet stem: 7x7/2 StdConv (16) + GroupNorm + ReLU, 3x3/2 max pool,\n"
+    printf("  hybrid  ResNet stem: %dx%d/%d StdConv (16) + GroupNorm + ReLU, 3x3/2 max pool,\n"
            "          one bottleneck unit of width 16, stride %d -> a %dx%d map of %d channels;\n"
            "          each position a 1x1 patch -> %d tokens of width 64 -> the ViT's 6 blocks "
            "and head\n",
-           stem.stride[0], side, side, channels, side * side + 1);
+           k, k, stem.root_stride, stem.stride[0], side, side, channels, side * side + 1);
     printf("  CNN     the same root, then 3 stages of 2 bottleneck units (widths 16, 32, 64;\n"
-           "          strides 1, 2, 2) -> a 2x2 map of 256 channels -> average -> linear\n");
+           "          strides 1, 2, 2) -> a %dx%d map of %d channels -> average -> linear\n",
+           body_side, body_side, resnet_out_channels(&body));
     for (Which w = VIT; w < MODEL_KINDS; w++) {
         long long params;
         double flops;
@@ -168,7 +182,7 @@ static TrainOptions train_options(const Options *opt, int epochs) {
                           .warmup = (float)epochs / 8.0f,
                           .label_smoothing = opt->label_smoothing,
                           .clip = opt->clip,
-                          .shift = opt->augment ? 2 : 0,
+                          .shift = opt->shift > 0 ? opt->shift : opt->augment ? 2 : 0,
                           .mirror = opt->augment,
                           .image_mean = FASHION_MNIST_MEAN,
                           .image_std = FASHION_MNIST_STD,
@@ -595,11 +609,16 @@ static const char *const default_sizes = "1000,3000,10000,60000";
 static const char *const full_sizes = "500,1000,2000,5000,10000,20000,60000";
 
 static void narrate_recipe(const Experiment *x, const Options *opt) {
+    TrainOptions o = train_options(opt, 1);
+    char augmentation[64] = "off";
+    if (o.shift > 0)
+        snprintf(augmentation, sizeof augmentation, "shifts of up to %d pixels%s", o.shift,
+                 o.mirror ? " and mirror images" : "");
     printf("\nThe recipe, the same for every model and every run: AdamW (lr %g, weight decay %g),\n"
            "batches of %d, warmup over the first eighth of the steps then cosine decay, label\n"
            "smoothing %g, gradients clipped to norm %g, dropout %g, augmentation %s, seed %d.\n",
            opt->lr, opt->weight_decay, opt->batch, opt->label_smoothing, opt->clip, opt->dropout,
-           opt->augment ? "on" : "off", opt->seed);
+           augmentation, opt->seed);
     printf("The budget rule: %d epochs of the training subset, or %d steps if that is more.\n",
            opt->epochs, opt->min_steps);
     printf("Training subsets: the first");
@@ -646,7 +665,7 @@ static void parse_options(int argc, char **argv, Options *opt) {
                      .min_steps = 200,
                      .batch = 128,
                      .seed = 0,
-                     .grid = 4,
+                     .grid = 0,
                      .lr = 2e-3f,
                      .weight_decay = 0.05f,
                      .label_smoothing = 0.1f,
@@ -664,8 +683,8 @@ static void parse_options(int argc, char **argv, Options *opt) {
          "N,N,..."},
         {"full", CLI_SWITCH, &opt->full, "a finer curve: 500,1000,2000,5000,10000,20000,60000", 0,
          0, NULL},
-        {"grid", CLI_INT, &opt->grid, "the hybrid's token grid: 4 (16 tokens) or 7 (49)", 4, 7,
-         "4|7"},
+        {"grid", CLI_INT, &opt->grid,
+         "the hybrid's token grid: 4 (16 tokens; 7 with --small-root) or 7 (49)", 4, 7, "4|7"},
         {"batch", CLI_INT, &opt->batch, "images per step B", 1, 4096, "B"},
         {"lr", CLI_FLOAT, &opt->lr, "peak learning rate (AdamW)", 0, 1, NULL},
         {"weight-decay", CLI_FLOAT, &opt->weight_decay, "AdamW's decoupled weight decay", 0, 1,
@@ -675,6 +694,12 @@ static void parse_options(int argc, char **argv, Options *opt) {
          NULL},
         {"augment", CLI_SWITCH, &opt->augment,
          "shift training images by up to 2 pixels and mirror half of them", 0, 0, NULL},
+        {"shift", CLI_INT, &opt->shift,
+         "shift training images by up to N pixels (mirrored too only with --augment)", 0, 27,
+         "N"},
+        {"small-root", CLI_SWITCH, &opt->small_root,
+         "a root for small images: a 3x3 stride-1 convolution, not the paper's 7x7 stride 2", 0,
+         0, NULL},
         {"dropout", CLI_FLOAT, &opt->dropout, "dropout rate while training", 0, 0.9, "P"},
         {"seed", CLI_INT, &opt->seed, "seed for the weights, the subsets, the order and dropout", 0,
          2147483647, NULL},
@@ -694,7 +719,9 @@ static void parse_options(int argc, char **argv, Options *opt) {
                       "Chapter 07: the hybrid (a ResNet stem's map as 1x1 patches) beside a CNN "
                       "and the ViT, and how much data each needs.",
                       options, sizeof options / sizeof options[0]);
+    if (opt->grid == 0) opt->grid = opt->small_root ? 7 : 4;
     if (opt->grid != 4 && opt->grid != 7) refuse("--grid must be 4 or 7");
+    hybrid_stem(opt); // refuses a grid the root cannot give
     if (opt->full && opt->sizes != default_sizes) refuse("--full and --sizes do not go together");
     if (opt->full) opt->sizes = full_sizes;
     if (opt->predictions != NULL && opt->eval_only == NULL)
