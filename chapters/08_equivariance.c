@@ -10,6 +10,7 @@
 //   build/ch08_equivariance              all of it: numbers and three figures
 //   build/ch08_equivariance --full       also the ViT trained with shifted images
 //   build/ch08_equivariance --models DIR the trained models from DIR
+#include <assert.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,8 +27,9 @@ enum {
     MOVES = 2 * MAX_MOVE + 1,
     FILTERS = 8, // the random convolution of the curves: 8 filters of 5x5
     KSIZE = 5,
-    SHOWN_IMAGE = 0, // the test image of the first figure
-    MAX_OPS = 32,
+    SHOWN_IMAGE = 0,  // the test image of the first figure
+    MAX_BLOCKS = 128, // the most encoder blocks a checkpoint may have (vit_config.c)
+    MAX_OPS = 11 + MAX_BLOCKS,
 };
 
 typedef struct {
@@ -117,12 +119,13 @@ static Model *open_model(const Options *opt, int which, float *mean, float *std)
 // One operation f and what its measurement adds up over the sample. Its output
 // for one image is `planes` grids of side x side positions, `depth` floats
 // each; a shift of the input by s pixels should move it by s / stride
-// positions, shifted as the input was (fill). A pooled output (side 1) should
-// not move at all: that is invariance.
+// positions, shifted as the input was (fill). A pooled output (stride 0: one
+// position for the whole image) should not move at all: that is invariance.
 typedef struct {
     const char *title;
     ShiftFill fill;
-    int stride, planes, side, depth;
+    int stride; // input pixels per output position; 0: pooled
+    int planes, side, depth;
     float *out;  // (BATCH, planes, side, side, depth) for the shifted images
     float *base; // the same for the unshifted images
     // Over the sample: Σ‖f(x)‖², and for each shift s Σ‖f(T_s x) − T_m f(x)‖² for the
@@ -147,6 +150,7 @@ typedef struct {
 
 static int add_operation(Lab *lab, const char *title, ShiftFill fill, int stride, int planes,
                          int side, int depth) {
+    assert(lab->count < MAX_OPS);
     Operation *op = &lab->op[lab->count];
     *op = (Operation){.title = title,
                       .fill = fill,
@@ -187,23 +191,22 @@ static void lab_build(Lab *lab, Model *vit, float mean, float std, int seed) {
     lab->stride2 = add_operation(lab, "convolution, stride 2", SHIFT_CIRCULAR, 2, FILTERS, half, 1);
     lab->maxpool = add_operation(lab, "convolution + 3x3/2 max pool", SHIFT_CIRCULAR, 2, FILTERS,
                                  conv2d_out_size(S + 2, 3, 2, 0), 1);
-    // one position for the whole image: any move of it is no move (invariance)
     lab->avgpool =
-        add_operation(lab, "convolution + global average pool", SHIFT_CIRCULAR, S, FILTERS, 1, 1);
+        add_operation(lab, "convolution + global average pool", SHIFT_CIRCULAR, 0, FILTERS, 1, 1);
     lab->embed = add_operation(lab, "ViT patch embedding", SHIFT_CIRCULAR, P, 1, g, C);
     lab->embed_pos = add_operation(lab, "+ position embeddings", SHIFT_CIRCULAR, P, 1, g, C);
-    static char titles[MAX_OPS][32];
+    static char titles[MAX_BLOCKS][32];
     lab->block0 = lab->count;
-    for (int l = 0; l < cfg->num_layers && lab->count < MAX_OPS - 1; l++) {
+    for (int l = 0; l < cfg->num_layers; l++) {
         snprintf(titles[l], sizeof titles[l], "after block %d", l + 1);
         add_operation(lab, titles[l], SHIFT_CIRCULAR, P, 1, g, C);
     }
     lab->no_pos = add_operation(lab, "after the last block, no position embeddings", SHIFT_CIRCULAR,
                                 P, 1, g, C);
-    // the class token after the final LayerNorm, what the head reads: should not move
-    lab->cls = add_operation(lab, "class token (what the head reads)", SHIFT_CIRCULAR, S, 1, 1, C);
+    // the class token after the final LayerNorm, what the head reads
+    lab->cls = add_operation(lab, "class token (what the head reads)", SHIFT_CIRCULAR, 0, 1, 1, C);
     lab->cls_no_pos =
-        add_operation(lab, "class token, no position embeddings", SHIFT_CIRCULAR, S, 1, 1, C);
+        add_operation(lab, "class token, no position embeddings", SHIFT_CIRCULAR, 0, 1, 1, C);
 }
 
 static void lab_free(Lab *lab) {
@@ -276,7 +279,7 @@ static void outputs(Lab *lab, const float *x, const float *x_zero, int B) {
 static void add_errors(Operation *op, int s, int B, float *moved) {
     size_t n = (size_t)B * output_floats(op);
     for (int k = 0; k < 2; k++) {
-        int m = k == 0 ? s / op->stride : (s + op->stride - 1) / op->stride;
+        int m = op->stride == 0 ? 0 : k == 0 ? s / op->stride : (s + op->stride - 1) / op->stride;
         shift_map(moved, op->base, B * op->planes, op->side, op->side, op->depth, 0, m, op->fill);
         double d = l2_distance(op->out, moved, n);
         op->diff[s][k] += d * d;
@@ -319,19 +322,22 @@ static void measure(Lab *lab, const FashionMnist *test) {
 }
 // endregion: measure
 
-// ---- one image: seed 004's experiment, and the ViT's patch grid -----------------------
+// ---- one image: seed 004's experiment, the zero-padding band, the ViT's patch grid -----
+
+enum { FIGURE_ROWS = 4 };
 
 // The horizontal Sobel filter: large where brightness changes from left to right.
 static const float sobel[3 * 3] = {-1, 0, 1, -2, 0, 2, -1, 0, 1};
 
-// The panels of the first figure, each an (h,w) map: the image, the shifted
-// image, the operation on each, and the second moved back minus the first.
+// One row of the first figure, each panel a square map: the image, the
+// shifted image, the operation f on each, and how far f(shifted) is from
+// f(image) moved.
 typedef struct {
-    float image[S * S], shifted[S * S];
-    float f_image[S * S], f_shifted[S * S], difference[S * S];
-    int side; // of the three maps: S for the convolution, g for the patch grid
-    int dy, dx;
-    float biggest; // largest |value| of the maps: their colour range
+    float image[S * S], shifted[S * S];                        // (S,S)
+    float f_image[S * S], f_shifted[S * S], difference[S * S]; // (side,side)
+    int side;      // of the three maps: S for a convolution, g for the patch grid
+    int dy, dx;    // the shift
+    float biggest; // largest |value| of f(image): the maps' colour range
 } FigureRow;
 
 static float largest_abs(const float *x, int n) {
@@ -340,7 +346,8 @@ static float largest_abs(const float *x, int n) {
     return m;
 }
 
-// Row 1: the Sobel convolution with circular padding, the image wrapped by (dy,dx).
+// The Sobel convolution with circular padding, the image wrapped by (dy,dx);
+// the difference is f(shifted) moved back minus f(image).
 static void conv_row(FigureRow *r, const float *x, int dy, int dx) {
     float padded[(S + 2) * (S + 2)], back[S * S];
     *r = (FigureRow){.side = S, .dy = dy, .dx = dx};
@@ -353,94 +360,114 @@ static void conv_row(FigureRow *r, const float *x, int dy, int dx) {
     r->biggest = largest_abs(r->f_image, S * S);
 }
 
-// Channel c of the patch embedding of image x (1,S,S) in [0, 1]: out (g,g).
-static void embedding_channel(float *out, Lab *lab, const float *x, int c) {
-    Vit *v = lab->vit;
-    int g = S / v->cfg.patch_size, C = v->cfg.hidden_dim;
+// A random 5x5 filter with zero padding on a noise image (its border is not
+// black, as Fashion-MNIST's is), shifted by (dy,dx) >= 0 with zero fill; the
+// difference is f(shifted) minus f(image) shifted the same way.
+static void band_row(FigureRow *r, int dy, int dx, Rng *rng) {
+    float filter[KSIZE * KSIZE], moved[S * S];
+    *r = (FigureRow){.side = S, .dy = dy, .dx = dx};
+    for (int i = 0; i < S * S; i++) r->image[i] = rng_uniform(rng);
+    for (int i = 0; i < KSIZE * KSIZE; i++) filter[i] = rng_uniform(rng) - 0.5f;
+    shift_map(r->shifted, r->image, 1, S, S, 1, dy, dx, SHIFT_ZERO);
+    conv2d_forward(r->f_image, r->image, filter, NULL, 1, 1, S, S, 1, KSIZE, 1, KSIZE / 2);
+    conv2d_forward(r->f_shifted, r->shifted, filter, NULL, 1, 1, S, S, 1, KSIZE, 1, KSIZE / 2);
+    shift_map(moved, r->f_image, 1, S, S, 1, dy, dx, SHIFT_ZERO);
+    for (int i = 0; i < S * S; i++) r->difference[i] = r->f_shifted[i] - moved[i];
+    r->biggest = largest_abs(r->f_image, S * S);
+}
+
+// The largest |difference| of a band row inside rows dy..S-r-1 and columns
+// dx..S-r-1 (r = KSIZE/2: where no window reaches the padding in one of the
+// two computations and the image in the other), and in the band outside them.
+static void band_extremes(const FigureRow *r, float *inside, float *band) {
+    int reach = KSIZE / 2;
+    *inside = *band = 0.0f;
+    for (int y = 0; y < S; y++)
+        for (int c = 0; c < S; c++) {
+            bool in = y >= r->dy && y < S - reach && c >= r->dx && c < S - reach;
+            float *worst = in ? inside : band, d = fabsf(r->difference[y * S + c]);
+            if (d > *worst) *worst = d;
+        }
+}
+
+// Chapter 06's patch embedding of image x (1,S,S) in [0, 1]: its (N,C) tokens
+// (the ViT's own activations, valid until its next forward pass).
+static const float *embed_image(Lab *lab, const float *x) {
     normalize(lab->inputs, x, S * S, lab->mean, lab->std);
-    model_forward(&v->model, lab->inputs, NULL, 1, 0.0f, false);
-    for (int n = 0; n < g * g; n++) out[n] = v->a.patch_emb[(size_t)n * C + c];
+    model_forward(&lab->vit->model, lab->inputs, NULL, 1, 0.0f, false);
+    return lab->vit->a.patch_emb;
+}
+
+// Channel c of tokens (N,C): out (N).
+static void channel_of(float *out, const float *tokens, int N, int C, int c) {
+    for (int n = 0; n < N; n++) out[n] = tokens[(size_t)n * C + c];
 }
 
 // The channel of the patch embedding that varies most over image x's patches.
 static int liveliest_channel(Lab *lab, const float *x) {
-    int g = S / lab->vit->cfg.patch_size, best = 0;
+    int N = (S / lab->vit->cfg.patch_size) * (S / lab->vit->cfg.patch_size);
+    int C = lab->vit->cfg.hidden_dim, best = 0;
+    const float *tokens = embed_image(lab, x);
+    float column[S * S];
     double best_std = -1.0;
-    float map[S * S];
-    for (int c = 0; c < lab->vit->cfg.hidden_dim; c++) {
-        embedding_channel(map, lab, x, c);
-        double sd = narrate_std(map, g * g);
+    for (int c = 0; c < C; c++) {
+        channel_of(column, tokens, N, C, c);
+        double sd = narrate_std(column, N);
         if (sd > best_std) best_std = sd, best = c;
     }
     return best;
 }
 
-// Rows 2 and 3: the ViT's patch embedding (channel c) and the image moved
-// right by dx, circularly; moved back by the whole patches in dx.
+// The patch embedding (channel c) of x and of x wrapped right by dx; the
+// difference is f(shifted) moved back by the whole patches in dx minus f(image).
 static void embedding_row(FigureRow *r, Lab *lab, const float *x, int dx, int c) {
-    int P = lab->vit->cfg.patch_size, g = S / P;
+    int P = lab->vit->cfg.patch_size, g = S / P, C = lab->vit->cfg.hidden_dim;
     float back[S * S];
     *r = (FigureRow){.side = g, .dx = dx};
     memcpy(r->image, x, sizeof r->image);
     shift_map(r->shifted, x, 1, S, S, 1, 0, dx, SHIFT_CIRCULAR);
-    embedding_channel(r->f_image, lab, r->image, c);
-    embedding_channel(r->f_shifted, lab, r->shifted, c);
+    channel_of(r->f_image, embed_image(lab, r->image), g * g, C, c);
+    channel_of(r->f_shifted, embed_image(lab, r->shifted), g * g, C, c);
     shift_map(back, r->f_shifted, 1, g, g, 1, 0, -(dx / P), SHIFT_CIRCULAR);
     for (int i = 0; i < g * g; i++) r->difference[i] = back[i] - r->f_image[i];
     r->biggest = largest_abs(r->f_image, g * g);
 }
 
-// With zero padding and zero fill, on a noise image (its border is not black,
-// as Fashion-MNIST's is): the largest difference inside the positions the
-// shift (dy,dx), dy, dx >= 0, leaves out of the band, and outside them.
-static void zero_padding_band(int dy, int dx, Rng *rng, float *inside, float *band) {
-    float x[S * S], shifted[S * S], f_x[S * S], f_shifted[S * S], moved[S * S];
-    int r = KSIZE / 2;
-    float filter[KSIZE * KSIZE];
-    for (int i = 0; i < S * S; i++) x[i] = rng_uniform(rng);
-    for (int i = 0; i < KSIZE * KSIZE; i++) filter[i] = rng_uniform(rng) - 0.5f;
-    shift_map(shifted, x, 1, S, S, 1, dy, dx, SHIFT_ZERO);
-    conv2d_forward(f_x, x, filter, NULL, 1, 1, S, S, 1, KSIZE, 1, r);
-    conv2d_forward(f_shifted, shifted, filter, NULL, 1, 1, S, S, 1, KSIZE, 1, r);
-    shift_map(moved, f_x, 1, S, S, 1, dy, dx, SHIFT_ZERO);
-    *inside = *band = 0.0f;
-    for (int y = 0; y < S; y++)
-        for (int c = 0; c < S; c++) {
-            float d = fabsf(f_shifted[y * S + c] - moved[y * S + c]);
-            bool in = y >= dy && y < S - r && c >= dx && c < S - r;
-            float *worst = in ? inside : band;
-            if (d > *worst) *worst = d;
-        }
-}
-
-static void one_image(Lab *lab, const FashionMnist *test, FigureRow rows[3], const Options *opt) {
+// The four rows of the first figure, each told with its numbers.
+static void one_image(Lab *lab, const FashionMnist *test, FigureRow rows[FIGURE_ROWS],
+                      const Options *opt) {
     float x[S * S];
     fashion_mnist_image(test, SHOWN_IMAGE, x);
     printf("1. Seed 004's experiment, on test image %d (%s).\n", SHOWN_IMAGE,
            fashion_mnist_class_names[test->labels[SHOWN_IMAGE]]);
-    conv_row(&rows[0], x, 4, 6);
-    printf("   Shift it by (4, 6) pixels with wrap-around, then convolve (3x3 Sobel filter,\n"
+    FigureRow *r = &rows[0];
+    conv_row(r, x, 4, 6);
+    printf("   Shift it by (%d, %d) pixels with wrap-around, then convolve (3x3 Sobel filter,\n"
            "   circular padding); convolve, then shift. Largest difference between the two\n"
            "   maps: %g, of values up to %.3f. Exactly the same numbers.\n",
-           largest_abs(rows[0].difference, S * S), rows[0].biggest);
+           r->dy, r->dx, largest_abs(r->difference, S * S), r->biggest);
     Rng rng;
     rng_seed(&rng, (uint64_t)opt->seed + 1);
+    r = &rows[1];
+    band_row(r, 3, 5, &rng);
     float inside, band;
-    zero_padding_band(3, 5, &rng, &inside, &band);
+    band_extremes(r, &inside, &band);
     printf("   With zero padding, and black pixels coming in, on a noise image (its border is\n"
-           "   not black): shifted by (3, 5), a 5x5 filter agrees to %g on rows 3..%d and\n"
-           "   columns 5..%d; in the band around them (the strip the shift uncovers and the\n"
-           "   last %d pixels), the two differ by up to %.3f.\n",
-           inside, S - KSIZE / 2 - 1, S - KSIZE / 2 - 1, KSIZE / 2, band);
-    int P = lab->vit->cfg.patch_size, c = liveliest_channel(lab, x);
-    embedding_row(&rows[1], lab, x, 1, c);
-    embedding_row(&rows[2], lab, x, P, c);
+           "   not black): shifted by (%d, %d), a %dx%d filter agrees to %g on rows %d..%d and\n"
+           "   columns %d..%d; in the band around them (%d pixels along each edge where a window\n"
+           "   meets the padding in one computation and pixels in the other), the two differ\n"
+           "   by up to %.3f.\n",
+           r->dy, r->dx, KSIZE, KSIZE, inside, r->dy, S - KSIZE / 2 - 1, r->dx, S - KSIZE / 2 - 1,
+           KSIZE / 2, band);
+    int P = lab->vit->cfg.patch_size, g = S / P, c = liveliest_channel(lab, x);
+    embedding_row(&rows[2], lab, x, 1, c);
+    embedding_row(&rows[3], lab, x, P, c);
     printf("   Chapter 06's patch embedding (channel %d, the liveliest on this image): shifted by\n"
-           "   1 pixel, no move of the %dx%d grid of patches matches: largest difference %.3f\n"
-           "   of values up to %.3f. Shifted by %d pixels (one patch) with wrap-around and moved\n"
-           "   back one patch: %g.\n\n",
-           c, S / P, S / P, largest_abs(rows[1].difference, (S / P) * (S / P)), rows[1].biggest, P,
-           largest_abs(rows[2].difference, (S / P) * (S / P)));
+           "   1 pixel, left where it is on the %dx%d grid of patches (the nearest move, none):\n"
+           "   largest difference %.3f of values up to %.3f. Shifted by %d pixels (one patch)\n"
+           "   with wrap-around and moved back one patch: %g.\n\n",
+           c, g, g, largest_abs(rows[2].difference, g * g), rows[2].biggest, P,
+           largest_abs(rows[3].difference, g * g));
 }
 
 // ---- the figures -------------------------------------------------------------------------
@@ -452,61 +479,64 @@ static void matrix_block(Plot *plot, const float *x, int side) {
     plot_end_block(plot);
 }
 
-// (a) The image, its shift, the operation on each, and the difference after
-// shifting back: zero for the convolution, not for the patch embedding at 1 pixel.
-static void figure_grid(const FigureRow rows[3], const Options *opt) {
+// (a) Each row: the image, its shift, the operation on each, and the
+// difference: zero for the circular convolution, a band for zero padding, not
+// zero for the patch embedding at 1 pixel, zero again at one patch.
+static void figure_grid(const FigureRow rows[FIGURE_ROWS], const Options *opt) {
     Error err;
     Plot plot;
     narrate_check(plot_begin(&plot, opt->out, "shift_grid",
-                             "15 matrices, row by row: image, shifted, f(image), f(shifted), "
-                             "f(shifted) moved back - f(image)",
+                             "20 matrices, row by row: image, shifted, f(image), f(shifted), "
+                             "the difference",
                              &err),
                   program, &err);
-    for (int r = 0; r < 3; r++) {
-        matrix_block(&plot, rows[r].image, S);
-        matrix_block(&plot, rows[r].shifted, S);
-        matrix_block(&plot, rows[r].f_image, rows[r].side);
-        matrix_block(&plot, rows[r].f_shifted, rows[r].side);
-        matrix_block(&plot, rows[r].difference, rows[r].side);
-    }
-    static const char *const row_titles[3] = {"3x3 convolution,\\ncircular padding",
-                                              "ViT patch embedding,\\none channel",
-                                              "ViT patch embedding,\\none channel"};
+    static const char *const row_titles[FIGURE_ROWS] = {
+        "3x3 Sobel filter,\\ncircular padding", "5x5 filter, zero padding,\\non noise",
+        "ViT patch embedding\\n(one channel)", "ViT patch embedding\\n(one channel)"};
+    static const char *const differences[FIGURE_ROWS] = {
+        "f(shifted) moved back\\n− f(image): max %.2g", "f(shifted) − f(image)\\nshifted: max %.2g",
+        "f(shifted) − f(image)\\n(no move): max %.2g",
+        "f(shifted) moved back 1\\n− f(image): max %.2g"};
     PlotScript s = {0};
-    plot_script_add(&s, "set multiplot layout 3,5 title \"Shift, then apply f; or apply f, then "
-                        "shift: a convolution cannot tell the difference, a patch embedding can\" "
-                        "font ',22'\n"
-                        "unset key\nunset xtics\nunset ytics\nunset colorbox\n"
-                        "set size ratio -1\nset title font ',16'\n"
-                        "DIVERGING = \"defined (-1 '#2166ac', 0 'white', 1 '#b2182b')\"\n");
-    for (int r = 0; r < 3; r++) {
-        int side = rows[r].side, cells = side * side;
+    plot_script_add(&s,
+                    "set multiplot layout %d,5 title \"Shift, then apply f; or apply f, then "
+                    "shift\\n{/*0.8 a convolution gives the same map (but at a zero-padded "
+                    "border); a patch embedding, only for whole patches}\" font ',22'\n"
+                    "unset key\nunset xtics\nunset ytics\nunset colorbox\n"
+                    "set size ratio -1\nset title font ',16'\n"
+                    "DIVERGING = \"defined (-1 '#2166ac', 0 'white', 1 '#b2182b')\"\n",
+                    FIGURE_ROWS);
+    for (int r = 0; r < FIGURE_ROWS; r++) {
+        const FigureRow *row = &rows[r];
+        matrix_block(&plot, row->image, S);
+        matrix_block(&plot, row->shifted, S);
+        matrix_block(&plot, row->f_image, row->side);
+        matrix_block(&plot, row->f_shifted, row->side);
+        matrix_block(&plot, row->difference, row->side);
         char shifted[64], difference[96];
-        snprintf(shifted, sizeof shifted, "shifted by\\n(%d, %d) pixels", rows[r].dy, rows[r].dx);
-        snprintf(difference, sizeof difference, "%s − f(image):\\nlargest |value| %.2g",
-                 r == 0   ? "moved back"
-                 : r == 1 ? "no move fits; f(shifted)"
-                          : "moved back 1 patch",
-                 largest_abs(rows[r].difference, cells));
+        snprintf(shifted, sizeof shifted, "shifted by (%d, %d)\\n%s", row->dy, row->dx,
+                 r == 1 ? "black comes in" : "with wrap-around");
+        snprintf(difference, sizeof difference, differences[r],
+                 largest_abs(row->difference, row->side * row->side));
         const char *titles[5] = {row_titles[r], shifted, "f(image)\\n", "f(shifted)\\n",
                                  difference};
         for (int p = 0; p < 5; p++) {
-            int n = p < 2 ? S : side;
+            int n = p < 2 ? S : row->side;
             plot_script_add(&s, "set xrange [-0.5:%g]\nset yrange [%g:-0.5]\n", n - 0.5, n - 0.5);
             if (p < 2)
                 plot_script_add(&s, "unset border\nset palette gray\nset cbrange [0:1]\n");
             else
                 plot_script_add(&s,
-                                "set border lc rgb '#999999'\nset palette @DIVERGING\n"
+                                "set border 15 lw 2 lc rgb '#999999'\nset palette @DIVERGING\n"
                                 "set cbrange [%g:%g]\n",
-                                -rows[r].biggest, rows[r].biggest);
+                                -row->biggest, row->biggest);
             plot_script_add(&s, "set title \"%s\"\nplot DATA index %d matrix with image\n",
                             titles[p], r * 5 + p);
         }
     }
     plot_script_add(&s, "unset multiplot\n");
     plot.width = 1700;
-    plot.height = 1150;
+    plot.height = 1500;
     narrate_check(plot_render(&plot, s.text, &err), program, &err);
 }
 
@@ -546,11 +576,14 @@ static void figure_errors(const Lab *lab, const Options *opt) {
     for (int k = 0; k < 5; k++)
         plot_script_add(&sc, "%sDATA using 1:%d with linespoints %s title '%s%s'",
                         k == 0 ? "" : ", \\\n     ", convs[k] + 2, conv_styles[k],
-                        lab->op[convs[k]].title, convs[k] == lab->zero ? " (zero fill)" : "");
+                        lab->op[convs[k]].title,
+                        convs[k] == lab->zero      ? " (zero fill)"
+                        : convs[k] == lab->avgpool ? " (0, with the blue)"
+                                                   : "");
     int P = lab->vit->cfg.patch_size, blocks = lab->no_pos - lab->block0;
     plot_script_add(&sc,
-                    "\nset title 'chapter 06 ViT (patch %d): patch tokens' font ',20'\n"
-                    "set xtics add ('P' %d, '2P' %d)\nset key top center\nset yrange [0:1.75]\n"
+                    "\nset title 'chapter 06 ViT (patch %d): its tokens' font ',20'\n"
+                    "set xtics add ('P' %d, '2P' %d)\nset key top center\nset yrange [0:2.3]\n"
                     "plot ",
                     P, P, 2 * P);
     plot_script_add(&sc,
@@ -597,10 +630,10 @@ static void print_errors(const Lab *lab) {
     printf("\n");
     for (int i = 0; i < lab->count; i++) {
         const Operation *op = &lab->op[i];
-        char name[80];
-        snprintf(name, sizeof name, "%s (%d)", op->title, op->stride);
-        if (op->side == 1) snprintf(name, sizeof name, "%s (pooled)", op->title);
-        if (op->fill == SHIFT_ZERO) snprintf(name, sizeof name, "%s, zero fill", op->title);
+        char name[80], step[16] = "pooled";
+        if (op->stride > 0) snprintf(step, sizeof step, "%d", op->stride);
+        snprintf(name, sizeof name, "%s%s (%s)", op->title,
+                 op->fill == SHIFT_ZERO ? ", zero fill" : "", step);
         printf("   %-50s", name);
         for (int k = 0; k < 5; k++) printf(" %8.2g", relative_error(op, shown[k]));
         printf("\n");
@@ -661,7 +694,7 @@ static void print_invariance(const Invariance *inv, int count) {
            "   each axis (black comes in):\n",
            text_with_commas(SAMPLE, sample, sizeof sample), MAX_MOVE, MAX_MOVE);
     for (int table = 0; table < 2; table++) {
-        printf("\n   %s\n   %-30s",
+        printf("\n   %s\n   %-33s",
                table == 0 ? "test accuracy (%)" : "predictions changed by the move (%)",
                "model, move");
         for (int k = 0; k < 9; k++) printf(" %+5d", shown[k]);
@@ -670,7 +703,7 @@ static void print_invariance(const Invariance *inv, int count) {
             for (int axis = 0; axis < 2; axis++) {
                 char name[64];
                 snprintf(name, sizeof name, "%s, %s", inv[i].title, axes[axis]);
-                printf("   %-30s", name);
+                printf("   %-33s", name);
                 for (int k = 0; k < 9; k++) {
                     const double *v = table == 0 ? inv[i].accuracy[axis] : inv[i].changed[axis];
                     printf(" %5.1f", 100.0 * v[shown[k] + MAX_MOVE]);
@@ -766,7 +799,7 @@ int main(int argc, char **argv) {
     Model *vit = open_model(&opt, VIT_MODEL, &mean, &std);
     Lab lab;
     lab_build(&lab, vit, mean, std, opt.seed);
-    FigureRow rows[3];
+    FigureRow rows[FIGURE_ROWS];
     one_image(&lab, &test, rows, &opt);
     figure_grid(rows, &opt);
     measure(&lab, &test);
