@@ -540,6 +540,20 @@ static void figure_grid(const FigureRow rows[FIGURE_ROWS], const Options *opt) {
     narrate_check(plot_render(&plot, s.text, &err), program, &err);
 }
 
+// One curve of a plot command: operation i's column of DATA (the shift is
+// column 1), drawn as linespoints with style, in the key as title (NULL: not).
+// The first curve after "plot " has no comma before it.
+static void add_curve(PlotScript *s, int i, const char *style, const char *title) {
+    bool first = s->length >= 5 && strcmp(s->text + s->length - 5, "plot ") == 0;
+    plot_script_add(s, "%sDATA using 1:%d with linespoints %s ", first ? "" : ", \
+     ",
+                    i + 2, style);
+    if (title != NULL)
+        plot_script_add(s, "title '%s'", title);
+    else
+        plot_script_add(s, "notitle");
+}
+
 // (b) The relative equivariance error against the shift, one line per
 // operation: the convolutions on the left, the ViT's on the right.
 static void figure_errors(const Lab *lab, const Options *opt) {
@@ -568,50 +582,38 @@ static void figure_errors(const Lab *lab, const Options *opt) {
         MAX_SHIFT);
     plot_script_add(&sc, "set title 'convolutions (8 random 5x5 filters)' font ',20'\n"
                          "set yrange [0:0.5]\nplot ");
-    static const char *const conv_styles[] = {
-        "lw 8 pt 7 ps 1.2 lc rgb '#1f77b4'", "lw 3 pt 7 ps 1.2 lc rgb '#ff7f0e'",
-        "lw 3 pt 7 ps 1.2 lc rgb '#2ca02c'", "lw 3 pt 7 ps 1.2 lc rgb '#d62728'",
-        "lw 3 pt 6 ps 1.6 dt 2 lc rgb '#9467bd'"};
-    int convs[] = {lab->conv, lab->zero, lab->stride2, lab->maxpool, lab->avgpool};
-    for (int k = 0; k < 5; k++)
-        plot_script_add(&sc, "%sDATA using 1:%d with linespoints %s title '%s%s'",
-                        k == 0 ? "" : ", \\\n     ", convs[k] + 2, conv_styles[k],
-                        lab->op[convs[k]].title,
-                        convs[k] == lab->zero      ? " (zero fill)"
-                        : convs[k] == lab->avgpool ? " (0, with the blue)"
-                                                   : "");
+    add_curve(&sc, lab->conv, "lw 8 pt 7 ps 1.2 lc rgb '#1f77b4'", lab->op[lab->conv].title);
+    add_curve(&sc, lab->zero, "lw 3 pt 7 ps 1.2 lc rgb '#ff7f0e'",
+              "convolution, zero padding (zero fill)");
+    add_curve(&sc, lab->stride2, "lw 3 pt 7 ps 1.2 lc rgb '#2ca02c'", lab->op[lab->stride2].title);
+    add_curve(&sc, lab->maxpool, "lw 3 pt 7 ps 1.2 lc rgb '#d62728'", lab->op[lab->maxpool].title);
+    add_curve(&sc, lab->avgpool, "lw 3 pt 6 ps 1.6 dt 2 lc rgb '#9467bd'",
+              "convolution + global average pool (0, with the blue)");
     int P = lab->vit->cfg.patch_size, blocks = lab->no_pos - lab->block0;
     plot_script_add(&sc,
                     "\nset title 'chapter 06 ViT (patch %d): its tokens' font ',20'\n"
                     "set xtics add ('P' %d, '2P' %d)\nset key top center\nset yrange [0:2.3]\n"
                     "plot ",
                     P, P, 2 * P);
-    plot_script_add(&sc,
-                    "DATA using 1:%d with linespoints lw 4 pt 7 ps 1.4 lc rgb '#000000' "
-                    "title '%s', \\\n     DATA using 1:%d with linespoints lw 3 pt 5 ps 1.2 "
-                    "lc rgb '#8c564b' title '%s'",
-                    lab->embed + 2, lab->op[lab->embed].title, lab->embed_pos + 2,
-                    lab->op[lab->embed_pos].title);
+    add_curve(&sc, lab->embed, "lw 4 pt 7 ps 1.4 lc rgb '#000000'", lab->op[lab->embed].title);
+    add_curve(&sc, lab->embed_pos, "lw 3 pt 5 ps 1.2 lc rgb '#8c564b'",
+              lab->op[lab->embed_pos].title);
     for (int l = 0; l < blocks; l++) { // light to dark with depth; the first and last in the key
         int light = 200 - 190 * l / (blocks > 1 ? blocks - 1 : 1);
-        char title[64] = "notitle";
-        if (l == 0) snprintf(title, sizeof title, "title '%s'", lab->op[lab->block0].title);
-        if (l > 0 && l == blocks - 1)
-            snprintf(title, sizeof title, "title '%s (2 to %d in between)'",
-                     lab->op[lab->block0 + l].title, l);
-        plot_script_add(&sc, ", \\\n     DATA using 1:%d with lines lw 3 lc rgb '#%02x%02xff' %s",
-                        lab->block0 + l + 2, light, light, title);
+        char style[64], title[64];
+        snprintf(style, sizeof style, "lw 3 pt 7 ps 0 lc rgb '#%02x%02xff'", light, light);
+        snprintf(title, sizeof title, "%s (2 to %d in between)", lab->op[lab->block0 + l].title, l);
+        add_curve(&sc, lab->block0 + l, style,
+                  l == 0            ? lab->op[lab->block0].title
+                  : l == blocks - 1 ? title
+                                    : NULL);
     }
-    plot_script_add(&sc,
-                    ", \\\n     DATA using 1:%d with linespoints lw 4 pt 9 ps 1.6 dt 2 "
-                    "lc rgb '#e377c2' title '%s'",
-                    lab->no_pos + 2, lab->op[lab->no_pos].title);
-    plot_script_add(&sc,
-                    ", \\\n     DATA using 1:%d with linespoints lw 3 pt 4 ps 1.4 "
-                    "lc rgb '#17becf' title '%s', \\\n     DATA using 1:%d with linespoints "
-                    "lw 3 pt 6 ps 1.4 dt 3 lc rgb '#bcbd22' title '%s'\nunset multiplot\n",
-                    lab->cls + 2, lab->op[lab->cls].title, lab->cls_no_pos + 2,
-                    lab->op[lab->cls_no_pos].title);
+    add_curve(&sc, lab->no_pos, "lw 4 pt 9 ps 1.6 dt 2 lc rgb '#e377c2'",
+              lab->op[lab->no_pos].title);
+    add_curve(&sc, lab->cls, "lw 3 pt 4 ps 1.4 lc rgb '#17becf'", lab->op[lab->cls].title);
+    add_curve(&sc, lab->cls_no_pos, "lw 3 pt 6 ps 1.4 dt 3 lc rgb '#bcbd22'",
+              lab->op[lab->cls_no_pos].title);
+    plot_script_add(&sc, "\nunset multiplot\n");
     plot.width = 2000;
     plot.height = 850;
     narrate_check(plot_render(&plot, sc.text, &err), program, &err);

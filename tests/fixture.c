@@ -176,6 +176,15 @@ float *fixture_get_shaped(const Fixture *f, const char *name, int ndim, const in
     return t->data;
 }
 
+float *fixture_get_field_shaped(const Fixture *f, const char *prefix, const char *field, int ndim,
+                                const int *shape) {
+    char name[sizeof f->tensors->name];
+    int n = snprintf(name, sizeof name, "%s.%s", prefix, field);
+    cr_assert(n < (int)sizeof name, "%s: no tensor can be named %s.%s (too long)", f->path, prefix,
+              field);
+    return fixture_get_shaped(f, name, ndim, shape);
+}
+
 void fixture_free(Fixture *f) {
     free(f->tensors);
     free(f->memory);

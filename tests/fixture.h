@@ -67,6 +67,16 @@ float *fixture_get_shaped(const Fixture *f, const char *name, int ndim, const in
     fixture_get_shaped((f), (name), (int)(sizeof((int[]){__VA_ARGS__}) / sizeof(int)),             \
                        (int[]){__VA_ARGS__})
 
+// The tensor "<prefix>.<field>", which must have the shape given: for the
+// fixtures that keep each case's tensors under its own prefix.
+//     float *x = fixture_get_field(&f, "stdconv", "grad.x", B, Cin, H, W);
+float *fixture_get_field_shaped(const Fixture *f, const char *prefix, const char *field, int ndim,
+                                const int *shape);
+#define fixture_get_field(f, prefix, field, ...)                                                   \
+    fixture_get_field_shaped((f), (prefix), (field),                                               \
+                             (int)(sizeof((int[]){__VA_ARGS__}) / sizeof(int)),                    \
+                             (int[]){__VA_ARGS__})
+
 void fixture_free(Fixture *f);
 
 #endif

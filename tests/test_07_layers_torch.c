@@ -23,6 +23,7 @@
 #include "global_avgpool.h"
 #include "groupnorm.h"
 #include "maxpool.h"
+#include "owned.h"
 #include "relu.h"
 #include "weight_standardize.h"
 
@@ -36,8 +37,6 @@
 #define TOL 5e-6
 
 static Fixture f;
-static void *owned[64];
-static int owned_count;
 
 static void load(void) {
     fixture_load(&f, "07_layers.bin");
@@ -45,26 +44,13 @@ static void load(void) {
 
 static void unload(void) {
     fixture_free(&f);
-    for (int i = 0; i < owned_count; i++) free(owned[i]);
-    owned_count = 0;
+    owned_release();
 }
 
 TestSuite(layers_torch, .init = load, .fini = unload);
 
-static float *floats(size_t n) {
-    cr_assert_lt(owned_count, 64);
-    return owned[owned_count++] = xcalloc(n > 0 ? n : 1, sizeof(float));
-}
-
-// The fixture tensor "<prefix>.<field>", which must have the shape given.
-static float *get_shaped(const char *prefix, const char *field, int ndim, const int *shape) {
-    char name[128];
-    snprintf(name, sizeof name, "%s.%s", prefix, field);
-    return fixture_get_shaped(&f, name, ndim, shape);
-}
-#define get(prefix, field, ...)                                                                    \
-    get_shaped((prefix), (field), (int)(sizeof((int[]){__VA_ARGS__}) / sizeof(int)),               \
-               (int[]){__VA_ARGS__})
+// The tensor "<prefix>.<field>" of this suite's fixture, of the shape given.
+#define get(prefix, field, ...) fixture_get_field(&f, prefix, field, __VA_ARGS__)
 
 // got (n) against want (n), "<prefix>.<field>", cut into `blocks` equal
 // parts that are each held to their own scale: |got - want| <= TOL * max |want|

@@ -17,6 +17,7 @@
 #include "conv2d_circular.h"
 #include "error.h"
 #include "fixture.h"
+#include "owned.h"
 
 // As chapter 07's torch tests: |got - want| <= TOL * (largest |want| of the
 // tensor). The padding is a copy, exact; the convolution is a sum of up to
@@ -26,8 +27,6 @@
 #define TOL 5e-6
 
 static Fixture f;
-static void *owned[16];
-static int owned_count;
 
 static void load(void) {
     fixture_load(&f, "08_conv_circular.bin");
@@ -35,26 +34,13 @@ static void load(void) {
 
 static void unload(void) {
     fixture_free(&f);
-    for (int i = 0; i < owned_count; i++) free(owned[i]);
-    owned_count = 0;
+    owned_release();
 }
 
 TestSuite(equivariance_torch, .init = load, .fini = unload);
 
-static float *floats(size_t n) {
-    cr_assert_lt(owned_count, 16);
-    return owned[owned_count++] = xcalloc(n > 0 ? n : 1, sizeof(float));
-}
-
-// The fixture tensor "<prefix>.<field>", which must have the shape given.
-static float *get_shaped(const char *prefix, const char *field, int ndim, const int *shape) {
-    char name[128];
-    snprintf(name, sizeof name, "%s.%s", prefix, field);
-    return fixture_get_shaped(&f, name, ndim, shape);
-}
-#define get(prefix, field, ...)                                                                    \
-    get_shaped((prefix), (field), (int)(sizeof((int[]){__VA_ARGS__}) / sizeof(int)),               \
-               (int[]){__VA_ARGS__})
+// The tensor "<prefix>.<field>" of this suite's fixture, of the shape given.
+#define get(prefix, field, ...) fixture_get_field(&f, prefix, field, __VA_ARGS__)
 
 // got (n) against want (n): |got - want| <= TOL * max |want|.
 static void expect_like(const char *prefix, const char *field, const float *got, const float *want,
