@@ -494,7 +494,7 @@ static void figure_grid(const FigureRow rows[FIGURE_ROWS], const Options *opt) {
         "3x3 Sobel filter,\\ncircular padding", "5x5 filter, zero padding,\\non noise",
         "ViT patch embedding\\n(one channel)", "ViT patch embedding\\n(one channel)"};
     static const char *const differences[FIGURE_ROWS] = {
-        "f(shifted) moved back\\n− f(image): max %.2g", "f(shifted) − f(image)\\nshifted: max %.2g",
+        "f(shifted) moved back\\n− f(image): max %.2g", "f(shifted) − shifted\\nf(image): max %.2g",
         "f(shifted) − f(image)\\n(no move): max %.2g",
         "f(shifted) moved back 1\\n− f(image): max %.2g"};
     PlotScript s = {0};
