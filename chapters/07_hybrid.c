@@ -43,7 +43,7 @@ typedef struct {
     const char *predictions; // with eval_only: every test image's logits, as a CSV
     int epochs, min_steps, batch, seed, threads, grid, shift;
     float lr, weight_decay, label_smoothing, clip, dropout;
-    bool augment, full, small_root;
+    bool augment, full, small_root, deep_stem;
 } Options;
 
 static const char *program = "ch07_hybrid";
@@ -64,11 +64,18 @@ static ResNetConfig with_root(ResNetConfig c, const Options *opt) {
     return c;
 }
 
-// The hybrid's stem for its --grid: its unit's stride 2 (the paper's) where
-// that gives the grid, else 1 (the paper's root and a 7x7 grid: 49 tokens).
+// The hybrid's stem: one bottleneck unit, or with --deep-stem the CNN's first
+// two stages (four units; the paper's hybrids, too, take a ResNet's first
+// stages). Its last stage's stride is 2 (the paper's) where that gives the
+// --grid, else 1 (the paper's root and a 7x7 grid: 49 tokens).
 static ResNetConfig hybrid_stem(const Options *opt) {
-    ResNetConfig stem = with_root(resnet_hybrid_stem, opt);
-    for (stem.stride[0] = 2; stem.stride[0] >= 1; stem.stride[0]--)
+    ResNetConfig stem = with_root(opt->deep_stem ? resnet_cnn_body : resnet_hybrid_stem, opt);
+    if (opt->deep_stem) { // the CNN's third stage left out
+        stem.num_stages = 2;
+        stem.units[2] = stem.width[2] = stem.stride[2] = 0;
+    }
+    int *last = &stem.stride[stem.num_stages - 1];
+    for (*last = 2; *last >= 1; (*last)--)
         if (resnet_out_side(&stem) == opt->grid) return stem;
     refuse("--small-root leaves a 14x14 map after the max pool: the hybrid's grid is 7, not 4");
 }
@@ -127,11 +134,16 @@ static void narrate_models(const Options *opt) {
     printf("The three models (28x28 gray images, 10 classes):\n");
     printf("  ViT     16 patches of 7x7 -> 17 tokens of width 64 -> 6 blocks -> class token -> "
            "linear\n");
-    printf("  hybrid  ResNet stem: %dx%d/%d StdConv (16) + GroupNorm + ReLU, 3x3/2 max pool,\n"
-           "          one bottleneck unit of width 16, stride %d -> a %dx%d map of %d channels;\n"
+    printf("  hybrid  ResNet stem: %dx%d/%d StdConv (16) + GroupNorm + ReLU, 3x3/2 max pool,\n",
+           k, k, stem.root_stride);
+    if (opt->deep_stem)
+        printf("          the CNN's stages 1, 2 (4 units, strides 1, %d)", stem.stride[1]);
+    else
+        printf("          one bottleneck unit of width 16, stride %d", stem.stride[0]);
+    printf(" -> a %dx%d map of %d channels;\n"
            "          each position a 1x1 patch -> %d tokens of width 64 -> the ViT's 6 blocks "
            "and head\n",
-           k, k, stem.root_stride, stem.stride[0], side, side, channels, side * side + 1);
+           side, side, channels, side * side + 1);
     printf("  CNN     the same root, then 3 stages of 2 bottleneck units (widths 16, 32, 64;\n"
            "          strides 1, 2, 2) -> a %dx%d map of %d channels -> average -> linear\n",
            body_side, body_side, resnet_out_channels(&body));
@@ -700,6 +712,8 @@ static void parse_options(int argc, char **argv, Options *opt) {
         {"small-root", CLI_SWITCH, &opt->small_root,
          "a root for small images: a 3x3 stride-1 convolution, not the paper's 7x7 stride 2", 0,
          0, NULL},
+        {"deep-stem", CLI_SWITCH, &opt->deep_stem,
+         "the hybrid's stem: the CNN's first two stages instead of one unit", 0, 0, NULL},
         {"dropout", CLI_FLOAT, &opt->dropout, "dropout rate while training", 0, 0.9, "P"},
         {"seed", CLI_INT, &opt->seed, "seed for the weights, the subsets, the order and dropout", 0,
          2147483647, NULL},
