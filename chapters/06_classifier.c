@@ -70,7 +70,8 @@ static HeadOptions flags_head(const Options *opt) {
 // A checkpoint's model must take the test images to Fashion-MNIST's classes.
 static void check_takes_fashion_mnist(const Model *m, const char *path, const FashionMnist *data) {
     Error err;
-    narrate_check(model_takes(m, data->rows, data->cols, 1, path, &err), program, &err);
+    narrate_check(model_takes(m, data->rows, data->cols, 1, data->images_path, &err), program,
+                  &err);
     if (m->num_classes != K) {
         error_set(&err, "%s: a model for %d classes, not Fashion-MNIST's %d", path, m->num_classes,
                   K);
@@ -394,8 +395,10 @@ static void run_training(const Options *opt, const FashionMnist *train, const Fa
     Trainer t;
     Error err;
     narrate_check(trainer_build(&t, &m.model, train, count, &to, &err), program, &err);
-    narrate_check(model_takes(&m.model, test->rows, test->cols, 1, "the test images", &err),
+    narrate_check(model_takes(&m.model, test->rows, test->cols, 1, test->images_path, &err),
                   program, &err);
+    narrate_check(make_dirs(opt->out, &err) && make_parent_dirs(opt->checkpoint, &err), program,
+                  &err); // only now that the data and the model fit together
     narrate_model(&m);
     narrate_training(&t, opt);
     if (opt->resume != NULL) {
@@ -524,8 +527,6 @@ int main(int argc, char **argv) {
         run_eval_only(&opt, &test);
     } else {
         narrate_check(fashion_mnist_load(&train, dir, FASHION_MNIST_TRAIN, &err), program, &err);
-        narrate_check(make_dirs(opt.out, &err) && make_parent_dirs(opt.checkpoint, &err), program,
-                      &err);
         printf("Chapter 06: training a ViT on Fashion-MNIST\n\n");
         run_training(&opt, &train, &test);
         fashion_mnist_free(&train);

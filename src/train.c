@@ -59,7 +59,8 @@ void batch_augment(float *images, float *scratch, int B, int H, int W, int shift
 bool trainer_build(Trainer *t, Model *model, const FashionMnist *train, int count,
                    const TrainOptions *o, Error *err) {
     assert(count > 0 && count <= train->count && o->batch <= model->B && o->epochs > 0);
-    if (!model_takes(model, train->rows, train->cols, 1, "the training images", err)) return false;
+    const char *what = train->images_path[0] ? train->images_path : "the training images";
+    if (!model_takes(model, train->rows, train->cols, 1, what, err)) return false;
     *t = (Trainer){.model = model, .o = *o, .data = train, .count = count};
     adamw_build(&t->opt, model->params, o->weight_decay);
     t->steps_per_epoch = (count + o->batch - 1) / o->batch;
