@@ -381,7 +381,7 @@ int main(int argc, char **argv) {
     };
     cli_parse_or_exit(argc, argv, "Chapter 05: the Transformer encoder.", options,
                       sizeof options / sizeof options[0]);
-    vit_config_check_flags(&opt.model, program);
+    vit_config_check_flags(&opt.model, DEPTH_IMAGES, program);
     const VitConfig cfg = opt.model;
     FashionMnist test;
     Error err;

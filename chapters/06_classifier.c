@@ -56,7 +56,7 @@ static void check_options(const Options *opt) {
         snprintf(message, sizeof message, "--pool must be cls or mean, got '%s'", opt->pool);
         refuse(message);
     }
-    vit_config_check_flags(&opt->model, program);
+    vit_config_check_flags(&opt->model, opt->batch, program);
     if (opt->eval_only && opt->resume != NULL)
         refuse("--eval-only and --resume do not go together: --eval-only --checkpoint FILE");
 }
@@ -80,14 +80,21 @@ static void check_takes_fashion_mnist(const Model *m, const char *path, const Fa
 }
 
 // The shape of the model a checkpoint holds, to resume training it.
-static VitConfig file_config(const char *path, HeadOptions *head, float *mean, float *std) {
+static VitConfig file_config(const char *path, int batch, HeadOptions *head, float *mean,
+                             float *std) {
     SafetensorsMeta meta;
     VitConfig cfg = {0}; // filled by vit_read_config, or the program has exited
     Error err;
     narrate_check(safetensors_read_meta(path, &meta, &err) &&
                       vit_read_config(&meta, path, &cfg, head, &err) &&
+                      vit_fits_data(&meta, path, &cfg, head, &err) &&
                       checkpoint_normalization(path, mean, std, &err),
                   program, &err);
+    Error why;
+    if (!vit_sizes_check(&cfg, batch, &why)) {
+        error_set(&err, "%s: for batches of %d images (--batch), %s", path, batch, why.message);
+        error_exit(program, &err, 1);
+    }
     return cfg;
 }
 
@@ -383,7 +390,8 @@ static TrainOptions train_options(const Options *opt, float mean, float std) {
 static void run_training(const Options *opt, const FashionMnist *train, const FashionMnist *test) {
     HeadOptions head = flags_head(opt);
     float mean = FASHION_MNIST_MEAN, std = FASHION_MNIST_STD;
-    VitConfig cfg = opt->resume ? file_config(opt->resume, &head, &mean, &std) : opt->model;
+    VitConfig cfg =
+        opt->resume ? file_config(opt->resume, opt->batch, &head, &mean, &std) : opt->model;
     Vit m;
     vit_build(&m, &cfg, &head, opt->dropout, opt->batch);
     Rng rng;
