@@ -198,7 +198,8 @@ void trainer_state_path(char *out, size_t size, const char *checkpoint) {
 }
 
 // m and v as the tensors "adamw.m" and "adamw.v" over the optimizer's memory
-// (one allocation, m then v); slots (2) must outlive the view. Free view->entries.
+// (one allocation, m then v); slots (2) must outlive the view. Free it with
+// view_free (the memory is the optimizer's).
 static Tensors optimizer_view(const AdamW *opt, float *slots[2]) {
     assert(opt->count <= INT_MAX && opt->v == opt->m + opt->count);
     int shape[] = {(int)opt->count};
@@ -210,6 +211,11 @@ static Tensors optimizer_view(const AdamW *opt, float *slots[2]) {
     slots[0] = opt->m;
     slots[1] = opt->v;
     return view;
+}
+
+static void view_free(Tensors *view) {
+    view->memory = NULL; // the optimizer's, not the view's
+    tensors_free(view);
 }
 
 static void meta_set_u64(SafetensorsMeta *meta, const char *key, uint64_t value) {
@@ -234,7 +240,7 @@ bool trainer_save(const Trainer *t, const char *path, Error *err) {
     float *slots[2];
     Tensors view = optimizer_view(&t->opt, slots);
     bool ok = safetensors_write(state, &view, &meta, err);
-    free(view.entries);
+    view_free(&view);
     return ok;
 }
 // endregion: trainer-save
@@ -291,7 +297,7 @@ bool trainer_resume(Trainer *t, const char *path, Error *err) {
     float *slots[2];
     Tensors view = optimizer_view(&t->opt, slots);
     bool ok = safetensors_read(state, &view, err);
-    free(view.entries);
+    view_free(&view);
     *t->model->dropout_rng = dropout;
     return ok;
 }
