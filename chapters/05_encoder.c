@@ -42,10 +42,12 @@ static double rms_of(const float *x, size_t n) {
     return sqrt(s / n);
 }
 
+// The first (up to 6) of x's n values.
 static void print_values(const char *label, const float *x, int n) {
+    int shown = n < 6 ? n : 6;
     printf("    %-14s", label);
-    for (int i = 0; i < n; i++) printf(" %7.3f", x[i]);
-    printf("  ...\n");
+    for (int i = 0; i < shown; i++) printf(" %7.3f", x[i]);
+    printf("%s\n", n > shown ? "  ..." : "");
 }
 
 // ---- narration -----------------------------------------------------------------
@@ -58,11 +60,11 @@ static void narrate_layernorm(const float *token, int C, int t) {
     for (int c = 0; c < C; c++) one[c] = 1.0f;
     layernorm_forward(normed, NULL, NULL, token, one, zero, 1, C);
     printf("  token %d, the patch at the centre of the grid, C = %d numbers:\n", t, C);
-    print_values("token", token, 6);
+    print_values("token", token, C);
     printf("    mean %.4f, standard deviation %.4f\n", tidy(narrate_mean(token, C)),
            narrate_std(token, C));
     printf("  LN(token) = (token - mean) / sqrt(var + 1e-6) * weight + bias, weight 1, bias 0:\n");
-    print_values("LN(token)", normed, 6);
+    print_values("LN(token)", normed, C);
     printf("    mean %.4f, standard deviation %.4f\n", tidy(narrate_mean(normed, C)),
            narrate_std(normed, C));
     free(one);
@@ -350,7 +352,7 @@ static void run_chapter(const Options *opt, const FashionMnist *test, const VitC
            C);
     narrate_stack(&enc);
     printf("  the class token's output, y = LN(z_L^0), which the head of chapter 06 reads:\n");
-    print_values("y", enc.a.out, 6);
+    print_values("y", enc.a.out, C);
     printf("\n");
     narrate_params(&enc);
     free(image);
@@ -379,11 +381,13 @@ int main(int argc, char **argv) {
     };
     cli_parse_or_exit(argc, argv, "Chapter 05: the Transformer encoder.", options,
                       sizeof options / sizeof options[0]);
-    vit_config_check_flags(&opt.model, program);
+    vit_config_check_flags(&opt.model, DEPTH_IMAGES, program);
     const VitConfig cfg = opt.model;
     FashionMnist test;
     Error err;
     fashion_mnist_load_test_or_exit(&test, program, opt.data_dir, opt.index);
+    narrate_check(fashion_mnist_check_size(&test, cfg.image_size, cfg.image_size, &err), program,
+                  &err);
     narrate_check(make_dirs(opt.out, &err), program, &err);
 
     printf("Chapter 05: the encoder\n\n");

@@ -56,7 +56,7 @@ static void check_options(const Options *opt) {
         snprintf(message, sizeof message, "--pool must be cls or mean, got '%s'", opt->pool);
         refuse(message);
     }
-    vit_config_check_flags(&opt->model, program);
+    vit_config_check_flags(&opt->model, opt->batch, program);
     if (opt->eval_only && opt->resume != NULL)
         refuse("--eval-only and --resume do not go together: --eval-only --checkpoint FILE");
 }
@@ -70,7 +70,8 @@ static HeadOptions flags_head(const Options *opt) {
 // A checkpoint's model must take the test images to Fashion-MNIST's classes.
 static void check_takes_fashion_mnist(const Model *m, const char *path, const FashionMnist *data) {
     Error err;
-    narrate_check(model_takes(m, data->rows, data->cols, 1, path, &err), program, &err);
+    narrate_check(model_takes(m, data->rows, data->cols, 1, data->images_path, &err), program,
+                  &err);
     if (m->num_classes != K) {
         error_set(&err, "%s: a model for %d classes, not Fashion-MNIST's %d", path, m->num_classes,
                   K);
@@ -79,14 +80,21 @@ static void check_takes_fashion_mnist(const Model *m, const char *path, const Fa
 }
 
 // The shape of the model a checkpoint holds, to resume training it.
-static VitConfig file_config(const char *path, HeadOptions *head, float *mean, float *std) {
+static VitConfig file_config(const char *path, int batch, HeadOptions *head, float *mean,
+                             float *std) {
     SafetensorsMeta meta;
     VitConfig cfg = {0}; // filled by vit_read_config, or the program has exited
     Error err;
     narrate_check(safetensors_read_meta(path, &meta, &err) &&
                       vit_read_config(&meta, path, &cfg, head, &err) &&
+                      vit_fits_data(&meta, path, &cfg, head, &err) &&
                       checkpoint_normalization(path, mean, std, &err),
                   program, &err);
+    Error why;
+    if (!vit_sizes_check(&cfg, batch, &why)) {
+        error_set(&err, "%s: for batches of %d images (--batch), %s", path, batch, why.message);
+        error_exit(program, &err, 1);
+    }
     return cfg;
 }
 
@@ -382,7 +390,8 @@ static TrainOptions train_options(const Options *opt, float mean, float std) {
 static void run_training(const Options *opt, const FashionMnist *train, const FashionMnist *test) {
     HeadOptions head = flags_head(opt);
     float mean = FASHION_MNIST_MEAN, std = FASHION_MNIST_STD;
-    VitConfig cfg = opt->resume ? file_config(opt->resume, &head, &mean, &std) : opt->model;
+    VitConfig cfg =
+        opt->resume ? file_config(opt->resume, opt->batch, &head, &mean, &std) : opt->model;
     Vit m;
     vit_build(&m, &cfg, &head, opt->dropout, opt->batch);
     Rng rng;
@@ -394,8 +403,10 @@ static void run_training(const Options *opt, const FashionMnist *train, const Fa
     Trainer t;
     Error err;
     narrate_check(trainer_build(&t, &m.model, train, count, &to, &err), program, &err);
-    narrate_check(model_takes(&m.model, test->rows, test->cols, 1, "the test images", &err),
+    narrate_check(model_takes(&m.model, test->rows, test->cols, 1, test->images_path, &err),
                   program, &err);
+    narrate_check(make_dirs(opt->out, &err) && make_parent_dirs(opt->checkpoint, &err), program,
+                  &err); // only now that the data and the model fit together
     narrate_model(&m);
     narrate_training(&t, opt);
     if (opt->resume != NULL) {
@@ -524,8 +535,6 @@ int main(int argc, char **argv) {
         run_eval_only(&opt, &test);
     } else {
         narrate_check(fashion_mnist_load(&train, dir, FASHION_MNIST_TRAIN, &err), program, &err);
-        narrate_check(make_dirs(opt.out, &err) && make_parent_dirs(opt.checkpoint, &err), program,
-                      &err);
         printf("Chapter 06: training a ViT on Fashion-MNIST\n\n");
         run_training(&opt, &train, &test);
         fashion_mnist_free(&train);

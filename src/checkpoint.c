@@ -4,6 +4,7 @@
 #include "checkpoint.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,8 +88,9 @@ static bool meta_normalization(const SafetensorsMeta *meta, const char *path, fl
     if (!meta_float(meta, "image_mean", mean, path, err) ||
         !meta_float(meta, "image_std", std, path, err))
         return false;
-    if (!(*std > 0.0f))
-        return error_set(err, "%s: metadata \"image_std\" must be positive, got %g", path, *std);
+    if (!(*std >= CHECKPOINT_MIN_STD))
+        return error_set(err, "%s: metadata \"image_std\" must be at least %g, got %g", path,
+                         CHECKPOINT_MIN_STD, *std);
     return true;
 }
 
@@ -98,6 +100,20 @@ bool checkpoint_normalization(const char *path, float *mean, float *std, Error *
            meta_normalization(&meta, path, mean, std, err);
 }
 
+// Every weight of t (read from path) is a finite number: a NaN or an infinity
+// would only turn every output into NaN.
+static bool weights_finite(const Tensors *t, const char *path, Error *err) {
+    for (int i = 0; i < t->count; i++) {
+        const TensorEntry *e = &t->entries[i];
+        const float *x = t->memory + e->offset; // (e->count)
+        for (size_t k = 0; k < e->count; k++)
+            if (!isfinite(x[k]))
+                return error_set(err, "%s: tensor %s: element %zu is %g; weights must be finite",
+                                 path, e->name, k, x[k]);
+    }
+    return true;
+}
+
 bool checkpoint_load(const char *path, Model *m, Error *err) {
     SafetensorsMeta meta;
     if (!safetensors_read_meta(path, &meta, err)) return false;
@@ -105,7 +121,8 @@ bool checkpoint_load(const char *path, Model *m, Error *err) {
     if (kind != NULL && strcmp(kind, m->kind->name) != 0)
         return error_set(err, "%s: holds a model of kind \"%s\", not \"%s\"", path, kind,
                          m->kind->name);
-    return m->kind->fits(m, &meta, path, err) && safetensors_read(path, m->params, err);
+    return m->kind->fits(m, &meta, path, err) && safetensors_read(path, m->params, err) &&
+           weights_finite(m->params, path, err);
 }
 
 // The kind named by meta's "model" entry (kinds[0] when there is none).
@@ -129,7 +146,7 @@ bool checkpoint_open(const char *path, const ModelKind *const *kinds, int kind_c
     if (kind == NULL || !meta_normalization(&meta, path, mean, std, err)) return false;
     Model *m = kind->open(&meta, path, B, dropout, err);
     if (m == NULL) return false;
-    if (!safetensors_read(path, m->params, err)) {
+    if (!safetensors_read(path, m->params, err) || !weights_finite(m->params, path, err)) {
         kind->close(m);
         return false;
     }

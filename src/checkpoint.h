@@ -18,15 +18,18 @@
 
 // The model alone, with its configuration and normalisation: path, atomically.
 bool checkpoint_save(const char *path, const Model *m, float mean, float std, Error *err);
-// The weights of path into m, whose shape the file's metadata must describe.
+// The weights of path into m, whose shape the file's metadata must describe;
+// every weight must be finite (else m may be left partly filled).
 bool checkpoint_load(const char *path, Model *m, Error *err);
 // A new model of the kind and shape path describes (its "model" entry names one
 // of kinds; a file without one, such as torchvision's, is kinds[0]), for
-// batches of up to B images, with path's weights and normalisation. Close it
+// batches of up to B images, with path's weights (finite) and normalisation. Close it
 // with (*out)->kind->close.
 bool checkpoint_open(const char *path, const ModelKind *const *kinds, int kind_count, int B,
                      float dropout, Model **out, float *mean, float *std, Error *err);
-// The input normalisation of path: input = (pixel/255 - mean) / std.
+// The input normalisation of path: input = (pixel/255 - mean) / std, mean
+// within +-1e6 and std at least CHECKPOINT_MIN_STD, so the inputs stay finite.
+#define CHECKPOINT_MIN_STD 1e-6f
 bool checkpoint_normalization(const char *path, float *mean, float *std, Error *err);
 
 // A program's model that must exist: when path does not, prints one line

@@ -74,7 +74,15 @@ bool fashion_mnist_load(FashionMnist *out, const char *dir, FashionMnistSplit sp
         .pixels = images.data,
         .labels = labels.data,
     };
+    snprintf(out->images_path, sizeof out->images_path, "%s", images_path);
     return true;
+}
+
+bool fashion_mnist_check_size(const FashionMnist *data, int rows, int cols, Error *err) {
+    if (data->rows == rows && data->cols == cols) return true;
+    return error_set(err, "%s: images of %dx%d, the model takes %dx%d",
+                     data->images_path[0] ? data->images_path : "the images", data->rows,
+                     data->cols, rows, cols);
 }
 
 void fashion_mnist_free(FashionMnist *data) {

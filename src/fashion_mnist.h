@@ -24,6 +24,7 @@ typedef struct {
     int rows, cols;        // 28, 28
     unsigned char *pixels; // (count, rows, cols), 0 = background, 255 = ink
     unsigned char *labels; // (count), class index in 0..9
+    char images_path[1024]; // the images file it was read from, for messages ("" if made here)
 } FashionMnist;
 
 extern const char *const fashion_mnist_class_names[FASHION_MNIST_CLASSES];
@@ -47,6 +48,10 @@ CliOption fashion_mnist_data_option(const char **dir);
 // fails, prints one line naming the file or the flag and exits (status 1 or 2).
 void fashion_mnist_load_test_or_exit(FashionMnist *test, const char *program, const char *data_flag,
                                      int index);
+
+// Whether data's images are rows x cols, the size a model takes: false with
+// "images file: images of 10x10, the model takes 28x28" in err.
+bool fashion_mnist_check_size(const FashionMnist *data, int rows, int cols, Error *err);
 
 // Image i as floats in [0, 1]: out (rows, cols).
 void fashion_mnist_image(const FashionMnist *data, int i, float *out);

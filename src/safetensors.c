@@ -650,6 +650,7 @@ bool safetensors_read_meta(const char *path, SafetensorsMeta *meta, Error *err) 
     if (file == NULL) return false;
     fclose(file);
     *meta = h.meta;
+    meta->data_bytes = h.data_size;
     header_free(&h);
     return true;
 }

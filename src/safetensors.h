@@ -19,6 +19,7 @@ typedef struct {
     int count;
     char keys[SAFETENSORS_MAX_META][64];
     char values[SAFETENSORS_MAX_META][256];
+    unsigned long long data_bytes; // bytes of tensor data in the file read; 0 when made here
 } SafetensorsMeta;
 
 // Sets key to value (adds it, or replaces the old value).
@@ -29,7 +30,8 @@ const char *safetensors_meta_get(const SafetensorsMeta *meta, const char *key);
 // Writes every tensor of t under its name, with meta, atomically.
 bool safetensors_write(const char *path, const Tensors *t, const SafetensorsMeta *meta, Error *err);
 
-// Reads path's metadata only (to learn the configuration before building a model).
+// Reads path's metadata only (to learn the configuration before building a
+// model), and how many bytes of tensor data the file holds (its layout checked).
 bool safetensors_read_meta(const char *path, SafetensorsMeta *meta, Error *err);
 
 // Fills every tensor of t from path: each must be present, F32, with the same

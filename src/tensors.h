@@ -22,6 +22,7 @@ typedef struct {
 typedef struct {
     TensorEntry *entries;
     int count, capacity;
+    int *slots;                    // (2 * capacity) entry numbers by hash of the name, -1 empty
     size_t total;                  // floats in all
     float *memory;                 // (total), after tensors_alloc
 } Tensors;
@@ -32,7 +33,8 @@ void tensors_add(Tensors *t, float **slot, int ndim, const int *shape, const cha
     __attribute__((format(printf, 5, 6)));
 // One zeroed allocation for all tensors; sets every slot.
 void tensors_alloc(Tensors *t);
-// The entry with this exact name, or NULL.
+// The entry with this exact name, or NULL; as fast for 10 entries as for 10^6
+// (a hash table of the names).
 const TensorEntry *tensors_find(const Tensors *t, const char *name);
 void tensors_free(Tensors *t);
 

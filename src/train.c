@@ -59,7 +59,8 @@ void batch_augment(float *images, float *scratch, int B, int H, int W, int shift
 bool trainer_build(Trainer *t, Model *model, const FashionMnist *train, int count,
                    const TrainOptions *o, Error *err) {
     assert(count > 0 && count <= train->count && o->batch <= model->B && o->epochs > 0);
-    if (!model_takes(model, train->rows, train->cols, 1, "the training images", err)) return false;
+    const char *what = train->images_path[0] ? train->images_path : "the training images";
+    if (!model_takes(model, train->rows, train->cols, 1, what, err)) return false;
     *t = (Trainer){.model = model, .o = *o, .data = train, .count = count};
     adamw_build(&t->opt, model->params, o->weight_decay);
     t->steps_per_epoch = (count + o->batch - 1) / o->batch;
@@ -197,7 +198,8 @@ void trainer_state_path(char *out, size_t size, const char *checkpoint) {
 }
 
 // m and v as the tensors "adamw.m" and "adamw.v" over the optimizer's memory
-// (one allocation, m then v); slots (2) must outlive the view. Free view->entries.
+// (one allocation, m then v); slots (2) must outlive the view. Free it with
+// view_free (the memory is the optimizer's).
 static Tensors optimizer_view(const AdamW *opt, float *slots[2]) {
     assert(opt->count <= INT_MAX && opt->v == opt->m + opt->count);
     int shape[] = {(int)opt->count};
@@ -209,6 +211,11 @@ static Tensors optimizer_view(const AdamW *opt, float *slots[2]) {
     slots[0] = opt->m;
     slots[1] = opt->v;
     return view;
+}
+
+static void view_free(Tensors *view) {
+    view->memory = NULL; // the optimizer's, not the view's
+    tensors_free(view);
 }
 
 static void meta_set_u64(SafetensorsMeta *meta, const char *key, uint64_t value) {
@@ -233,7 +240,7 @@ bool trainer_save(const Trainer *t, const char *path, Error *err) {
     float *slots[2];
     Tensors view = optimizer_view(&t->opt, slots);
     bool ok = safetensors_write(state, &view, &meta, err);
-    free(view.entries);
+    view_free(&view);
     return ok;
 }
 // endregion: trainer-save
@@ -290,7 +297,7 @@ bool trainer_resume(Trainer *t, const char *path, Error *err) {
     float *slots[2];
     Tensors view = optimizer_view(&t->opt, slots);
     bool ok = safetensors_read(state, &view, err);
-    free(view.entries);
+    view_free(&view);
     *t->model->dropout_rng = dropout;
     return ok;
 }

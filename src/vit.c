@@ -278,7 +278,14 @@ static Model *kind_open(const SafetensorsMeta *meta, const char *path, int B, fl
                         Error *err) {
     VitConfig cfg;
     HeadOptions head;
-    if (!vit_read_config(meta, path, &cfg, &head, err)) return NULL;
+    if (!vit_read_config(meta, path, &cfg, &head, err) ||
+        !vit_fits_data(meta, path, &cfg, &head, err))
+        return NULL;
+    Error why;
+    if (!vit_sizes_check(&cfg, B, &why)) {
+        error_set(err, "%s: for batches of %d images, %s", path, B, why.message);
+        return NULL;
+    }
     Vit *m = xmalloc(sizeof *m);
     vit_build(m, &cfg, &head, dropout, B);
     return &m->model;
@@ -314,6 +321,18 @@ void vit_describe(SafetensorsMeta *meta, const VitConfig *cfg, const HeadOptions
     safetensors_meta_set(meta, "pool", head->mean_pool ? "mean" : "cls");
 }
 
+bool vit_fits_data(const SafetensorsMeta *meta, const char *path, const VitConfig *cfg,
+                   const HeadOptions *head, Error *err) {
+    long long C = cfg->hidden_dim,
+              params = vit_param_count(cfg) + (head->pre_logits ? C * C + C : 0);
+    if (meta->data_bytes == 0 || (unsigned long long)params * sizeof(float) == meta->data_bytes)
+        return true;
+    return error_set(err,
+                     "%s: the metadata describes a ViT of %lld parameters (%lld bytes), but the "
+                     "file holds %llu bytes of tensor data",
+                     path, params, params * (long long)sizeof(float), meta->data_bytes);
+}
+
 // region: vit-read-config
 bool vit_read_config(const SafetensorsMeta *meta, const char *path, VitConfig *cfg,
                      HeadOptions *head, Error *err) {
@@ -326,11 +345,13 @@ bool vit_read_config(const SafetensorsMeta *meta, const char *path, VitConfig *c
     if (pool != NULL && strcmp(pool, "cls") != 0 && strcmp(pool, "mean") != 0)
         return error_set(err, "%s: metadata \"pool\" is \"%s\", expected cls or mean", path, pool);
     *head = (HeadOptions){.mean_pool = pool != NULL && strcmp(pool, "mean") == 0};
-    if (safetensors_meta_get(meta, "representation_size") == NULL) return true;
     long long size;
-    if (!meta_long(meta, "representation_size", cfg->hidden_dim, cfg->hidden_dim, &size, path, err))
-        return false;
-    head->pre_logits = true;
+    if (safetensors_meta_get(meta, "representation_size") != NULL) {
+        if (!meta_long(meta, "representation_size", cfg->hidden_dim, cfg->hidden_dim, &size, path,
+                       err))
+            return false;
+        head->pre_logits = true;
+    }
     return true;
 }
 // endregion: vit-read-config

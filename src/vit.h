@@ -75,6 +75,11 @@ void vit_describe(SafetensorsMeta *meta, const VitConfig *cfg, const HeadOptions
 // "representation_size" (absent: no pre-logits layer; else it must be C).
 bool vit_read_config(const SafetensorsMeta *meta, const char *path, VitConfig *cfg,
                      HeadOptions *head, Error *err);
+// Whether the parameters of cfg and head take exactly the bytes of tensor data
+// that meta's file holds (meta->data_bytes; 0, meta made here: true): metadata
+// that does not describe its own file is refused before a model is built.
+bool vit_fits_data(const SafetensorsMeta *meta, const char *path, const VitConfig *cfg,
+                   const HeadOptions *head, Error *err);
 // The Vit whose Model m is.
 Vit *vit_of(Model *m);
 

@@ -2,6 +2,7 @@
 // its costs: the parameter count (torchvision's) and the forward FLOPs.
 #include "vit_config.h"
 
+#include <limits.h>
 #include "cli.h"
 #include "patch.h"
 
@@ -72,12 +73,49 @@ bool vit_config_check(const VitConfig *cfg, Error *err) {
     return patch_check(cfg->image_size, cfg->image_size, cfg->patch_size, err);
 }
 
-void vit_config_check_flags(const VitConfig *cfg, const char *program) {
-    Error err;
-    if (vit_config_check(cfg, &err)) return;
-    bool heads = cfg->hidden_dim % cfg->num_heads != 0; // else the patch, for the flags' ranges
-    cli_check_or_exit(false, program, heads ? "heads" : "patch",
-                      heads ? cfg->num_heads : cfg->patch_size, &err);
+// a * b, or LLONG_MAX when that overflows (both non-negative).
+static long long times(long long a, long long b) {
+    return b != 0 && a > LLONG_MAX / b ? LLONG_MAX : a * b;
+}
+
+// The sizes of a ViT that grow with its shape and the batch: the largest
+// tensor of each kind (the others are smaller or the same).
+bool vit_sizes_check(const VitConfig *cfg, int B, Error *err) {
+    long long C = cfg->hidden_dim, MLP = cfg->mlp_dim, NH = cfg->num_heads, K = cfg->num_classes;
+    long long P = cfg->patch_size, Cin = cfg->in_channels, side = cfg->image_size / P;
+    long long N = side * side, T = N + 1, D = times(Cin, P * P);
+    const struct {
+        const char *shape;
+        long long count;
+    } sizes[] = {
+        {"conv_proj.weight (C,Cin,P,P)", times(C, D)},
+        {"an MLP weight (MLP,C)", times(MLP, C)},
+        {"in_proj_weight (3C,C)", times(3 * C, C)},
+        {"heads.head.weight (K,C)", times(K, C)},
+        {"the patches (B,N,Cin*P*P)", times(times(B, N), D)},
+        {"the tokens' dropout mask (B,T+1,C)", times(times(B, T + 1), C)},
+        {"the queries, keys and values (B,T,3C)", times(times(B, T), 3 * C)},
+        {"the MLP's hidden activations (B,T,MLP)", times(times(B, T), MLP)},
+        {"the attention maps (B,NH,T,T)", times(times(B, NH), times(T, T))},
+    };
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+        if (sizes[i].count > VIT_MAX_ELEMENTS)
+            return error_set(err, "%s would hold %lld elements, more than the %lld an int indexes",
+                             sizes[i].shape, sizes[i].count, VIT_MAX_ELEMENTS);
+    return true;
+}
+
+void vit_config_check_flags(const VitConfig *cfg, int B, const char *program) {
+    Error err, why;
+    if (!vit_config_check(cfg, &err)) {
+        bool heads = cfg->hidden_dim % cfg->num_heads != 0; // else the patch, for the flags' ranges
+        cli_check_or_exit(false, program, heads ? "heads" : "patch",
+                          heads ? cfg->num_heads : cfg->patch_size, &err);
+    }
+    if (vit_sizes_check(cfg, B, &why)) return;
+    error_set(&err, "with --patch %d, --width %d, --mlp %d and --heads %d, %s", cfg->patch_size,
+              cfg->hidden_dim, cfg->mlp_dim, cfg->num_heads, why.message);
+    cli_check_or_exit(false, program, "batch", B, &err);
 }
 
 int vit_tokens(const VitConfig *cfg) {

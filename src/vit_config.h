@@ -56,9 +56,16 @@ extern const int vit_variant_count;
 // Checks every field is in its range and the sizes fit together (C % NH == 0,
 // P divides the image).
 bool vit_config_check(const VitConfig *cfg, Error *err);
-// For a configuration set by flags (--width, --heads, --patch, ...): when the
-// sizes do not fit, prints "program: --heads N: why" (or --patch) and exits 2.
-void vit_config_check_flags(const VitConfig *cfg, const char *program);
+// Whether a ViT of shape cfg (checked) fits in memory for batches of B images:
+// every tensor it allocates, and every product of sizes the layers index with
+// an int (B*T*MLP, B*NH*T*T, ...), counted in 64 bits before anything is
+// allocated, must stay within VIT_MAX_ELEMENTS. err names the largest and why.
+#define VIT_MAX_ELEMENTS 2147483647LL // INT_MAX: what an int index reaches
+bool vit_sizes_check(const VitConfig *cfg, int B, Error *err);
+// For a configuration set by flags (--width, --heads, --patch, ...) and the
+// batch B: when the sizes do not fit, prints "program: --heads N: why" (or
+// --patch, or --batch when B images would overflow a size) and exits 2.
+void vit_config_check_flags(const VitConfig *cfg, int B, const char *program);
 int vit_tokens(const VitConfig *cfg); // T = (image/P)^2 + 1
 
 // Parameters of the whole model, head included (torchvision's count: a
