@@ -794,6 +794,7 @@ int main(int argc, char **argv) {
     FashionMnist test;
     fashion_mnist_load_test_or_exit(&test, program, opt.data_dir, SAMPLE - 1);
     Error err;
+    narrate_check(fashion_mnist_check_size(&test, S, S, &err), program, &err);
     narrate_check(make_dirs(opt.out, &err), program, &err);
     printf("Chapter 08: translation. Convolution versus attention\n\n");
 
