@@ -1,10 +1,63 @@
-// files.c — atomic file writes (temporary name, then rename) and `mkdir -p`.
+// files.c — opening outside files to read (regular files only, honest
+// messages), atomic file writes (temporary name, then rename) and `mkdir -p`.
 #include "files.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+// ---- reading -----------------------------------------------------------------
+
+// What kind of file st is, in words, for one that is not a regular file.
+static const char *file_kind(mode_t mode) {
+    if (S_ISDIR(mode)) return "a directory";
+    if (S_ISFIFO(mode)) return "a FIFO";
+    if (S_ISCHR(mode)) return "a character device";
+    if (S_ISBLK(mode)) return "a block device";
+    if (S_ISSOCK(mode)) return "a socket";
+    return "not a file";
+}
+
+// Why open(path) failed with errno e, in plain words.
+static bool open_failed(const char *path, int e, Error *err) {
+    struct stat st;
+    if (e == ENOENT && lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+        return error_set(err, "%s: not found (a symbolic link to a missing file)", path);
+    if (e == ENOENT) return error_set(err, "%s: not found", path);
+    if (e == ENOTDIR) return error_set(err, "%s: not found (a part of the path is not a directory)",
+                                       path);
+    if (e == EACCES || e == EPERM)
+        return error_set(err, "%s: not readable (permission denied)", path);
+    if (e == ELOOP) return error_set(err, "%s: cannot open: a loop of symbolic links", path);
+    if (e == ENXIO) return error_set(err, "%s: not a regular file (a socket or a device)", path);
+    return error_set(err, "%s: cannot open: %s", path, strerror(e));
+}
+
+FILE *input_open(const char *path, Error *err) {
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC); // a FIFO cannot block the open
+    if (fd < 0) {
+        open_failed(path, errno, err);
+        return NULL;
+    }
+    struct stat st;
+    int flags = fcntl(fd, F_GETFL);
+    FILE *file = NULL;
+    if (fstat(fd, &st) != 0)
+        error_set(err, "%s: cannot read its status: %s", path, strerror(errno));
+    else if (!S_ISREG(st.st_mode))
+        error_set(err, "%s: not a regular file (%s)", path, file_kind(st.st_mode));
+    else if (flags == -1 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0 ||
+             (file = fdopen(fd, "rb")) == NULL)
+        error_set(err, "%s: cannot open: %s", path, strerror(errno));
+    if (file == NULL) close(fd);
+    return file;
+}
+
+// ---- writing -----------------------------------------------------------------
+
+// ---- writing -----------------------------------------------------------------
 
 bool atomic_open(AtomicFile *af, const char *path, Error *err) {
     size_t n = strlen(path);

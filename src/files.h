@@ -1,12 +1,20 @@
-// files.h — writing files so that a reader never sees half of one: the data
-// goes to a temporary name beside the target and is renamed over it only once
-// complete. Also `mkdir -p`.
+// files.h — files in and out. Reading: a file from outside is opened only if it
+// is a regular file, and a failed open says why in plain words. Writing: a
+// reader never sees half a file, as the data goes to a temporary name beside
+// the target and is renamed over it only once complete. Also `mkdir -p`.
 #ifndef FILES_H
 #define FILES_H
 
 #include <stdbool.h>
 #include <stdio.h>
 #include "error.h"
+
+// Opens path for reading. Refuses, before reading a byte, what is not a regular
+// file (a FIFO, which could block forever, a directory, a device); the open
+// itself cannot block (O_NONBLOCK). On failure returns NULL with one line in
+// err: "path: not found", "not readable (permission denied)", "a loop of
+// symbolic links", "not a regular file (a FIFO)", ...
+FILE *input_open(const char *path, Error *err);
 
 typedef struct {
     FILE *file;           // write here between atomic_open and atomic_commit
