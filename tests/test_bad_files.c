@@ -3,14 +3,18 @@
 // checks the one-line message names the file and the problem, that nothing
 // hangs, and what was left behind. Readers (IDX, gzip, checkpoints, images): a
 // FIFO, a directory, a device, a symlink loop, a file it may not read, a gzip
-// stream with a flipped CRC byte, a cut trailer or bytes after it.
+// stream with a flipped CRC byte, a cut trailer or bytes after it. Writers: a
+// write killed by SIGINT or SIGTERM, a symlink, a device, a FIFO, a directory
+// as target.
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 #include <criterion/criterion.h>
@@ -181,4 +185,93 @@ Test(bad_files, a_good_gzip_stream_and_one_in_two_members_read_back) {
     cr_assert(idx_read(path, 1, &a, &err), "%s", err.message);
     cr_assert(a.dims[0] == 3 && a.data[1] == 1);
     idx_free(&a);
+}
+
+// ---- writes: killed mid-write, odd targets ------------------------------------------
+
+// In a child: starts writing path, then sends itself sig. The child must die of
+// it, and leave no temporary (and path, if it existed, unchanged).
+static void expect_killed_write_leaves_nothing(const char *path, int sig) {
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        AtomicFile af;
+        Error err;
+        if (!atomic_open(&af, path, &err)) _exit(3);
+        fputs("half a file", af.file);
+        fflush(af.file);
+        raise(sig);
+        _exit(4); // not reached: the signal ends the child
+    }
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == sig,
+              "the child was not ended by signal %d (status %#x)", sig, status);
+    cr_assert_eq(dir_count(scratch_dir, ".tmp."), 0, "a temporary was left after signal %d", sig);
+}
+
+Test(bad_files, sigint_and_sigterm_mid_write_leave_no_temporary) {
+    char path[1024];
+    expect_killed_write_leaves_nothing(scratch_path(path, "run.safetensors"), SIGINT);
+    expect_killed_write_leaves_nothing(path, SIGTERM);
+    cr_assert_eq(dir_count(scratch_dir, NULL), 0);
+    write_whole_file(path, "old", 3);
+    expect_killed_write_leaves_nothing(path, SIGTERM);
+    char *text = read_whole_file(path, NULL);
+    cr_assert_str_eq(text, "old", "the target was changed by a killed write");
+    free(text);
+}
+
+// Writes "new" to path through an AtomicFile.
+static bool write_new(const char *path, Error *err) {
+    AtomicFile af;
+    if (!atomic_open(&af, path, err)) return false;
+    fputs("new", af.file);
+    return atomic_commit(&af, err);
+}
+
+Test(bad_files, a_symlink_is_written_through_and_stays_a_link) {
+    char link[1024], target[1024], dangling[1024];
+    write_whole_file(scratch_path(target, "target.csv"), "old", 3);
+    cr_assert_eq(symlink("target.csv", scratch_path(link, "link.csv")), 0);
+    Error err;
+    cr_assert(write_new(link, &err), "%s", err.message);
+    struct stat st;
+    cr_assert(lstat(link, &st) == 0 && S_ISLNK(st.st_mode), "the link was replaced by a file");
+    char *text = read_whole_file(target, NULL);
+    cr_assert_str_eq(text, "new");
+    free(text);
+    cr_assert_eq(symlink("later.csv", scratch_path(dangling, "dangling.csv")), 0);
+    cr_assert(write_new(dangling, &err), "%s", err.message); // the missing target is made
+    cr_assert(lstat(dangling, &st) == 0 && S_ISLNK(st.st_mode));
+    cr_assert(file_exists(scratch_path(target, "later.csv")));
+    cr_assert_eq(dir_count(scratch_dir, NULL), 4, "target, later and the two links");
+}
+
+Test(bad_files, a_device_is_written_in_place_and_a_directory_refused) {
+    Error err;
+    cr_assert(write_new("/dev/null", &err), "%s", err.message);
+    struct stat st;
+    cr_assert(stat("/dev/null", &st) == 0 && S_ISCHR(st.st_mode), "/dev/null was replaced");
+    char path[1024];
+    cr_assert_eq(symlink("/dev/null", scratch_path(path, "null-link")), 0);
+    cr_assert(write_new(path, &err), "%s", err.message);
+    cr_assert(stat("/dev/null", &st) == 0 && S_ISCHR(st.st_mode), "/dev/null was replaced");
+    cr_assert_eq(mkdir(scratch_path(path, "dir"), 0700), 0);
+    cr_assert_not(write_new(path, &err));
+    expect_mentions(err.message, path);
+    expect_mentions(err.message, "it is a directory");
+    cr_assert_eq(dir_count(scratch_dir, NULL), 2, "a temporary was left");
+}
+
+Test(bad_files, a_fifo_without_a_reader_is_refused_not_waited_on, .timeout = 20) {
+    char path[1024];
+    cr_assert_eq(mkfifo(scratch_path(path, "out.csv"), 0600), 0);
+    Error err;
+    cr_assert_not(write_new(path, &err));
+    expect_mentions(err.message, path);
+    expect_mentions(err.message, "a FIFO with no reader");
+    struct stat st;
+    cr_assert(stat(path, &st) == 0 && S_ISFIFO(st.st_mode), "the FIFO was replaced");
+    cr_assert_eq(dir_count(scratch_dir, NULL), 1);
 }
