@@ -29,8 +29,8 @@ static bool open_failed(const char *path, int e, Error *err) {
     if (e == ENOENT && lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
         return error_set(err, "%s: not found (a symbolic link to a missing file)", path);
     if (e == ENOENT) return error_set(err, "%s: not found", path);
-    if (e == ENOTDIR) return error_set(err, "%s: not found (a part of the path is not a directory)",
-                                       path);
+    if (e == ENOTDIR)
+        return error_set(err, "%s: not found (a part of the path is not a directory)", path);
     if (e == EACCES || e == EPERM)
         return error_set(err, "%s: not readable (permission denied)", path);
     if (e == ELOOP) return error_set(err, "%s: cannot open: a loop of symbolic links", path);
@@ -117,7 +117,8 @@ static bool follow_link(AtomicFile *af, Error *err) {
         ssize_t n = readlink(af->path, target, sizeof target - 1);
         if (n < 0) return error_set(err, "%s: cannot read the link: %s", af->path, strerror(errno));
         target[n] = '\0';
-        const char *slash = strrchr(af->path, '/'); // a relative target is from the link's directory
+        // a relative target is from the link's directory
+        const char *slash = strrchr(af->path, '/');
         int dir = target[0] != '/' && slash != NULL ? (int)(slash - af->path + 1) : 0;
         snprintf(joined, sizeof joined, "%.*s%s", dir, af->path, target);
         if (strlen(joined) >= sizeof af->path)

@@ -13,11 +13,11 @@
 
 typedef struct {
     FILE *file;
-    const char *path;   // for messages; the caller's string
-    bool gzip;          // the file starts with 1f 8b
-    bool member_ended;  // the current member's trailer has been checked
-    z_stream z;         // inflate's state, over in
-    unsigned char *in;  // (GUNZIP_CHUNK) compressed bytes read ahead
+    const char *path;  // for messages; the caller's string
+    bool gzip;         // the file starts with 1f 8b
+    bool member_ended; // the current member's trailer has been checked
+    z_stream z;        // inflate's state, over in
+    unsigned char *in; // (GUNZIP_CHUNK) compressed bytes read ahead
 } Gunzip;
 
 bool gunzip_open(Gunzip *g, const char *path, Error *err);

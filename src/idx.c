@@ -30,8 +30,7 @@ static uint32_t big_endian_u32(const unsigned char b[4]) {
 static long read_header(Gunzip *f, const char *path, int ndims, int dims[], Error *err) {
     unsigned char magic[4];
     int got = read_exact(f, magic, 4, err);
-    if (got <= 0)
-        return got < 0 ? false : error_set(err, "%s: too short for an IDX header", path);
+    if (got <= 0) return got < 0 ? false : error_set(err, "%s: too short for an IDX header", path);
     if (magic[0] != 0 || magic[1] != 0)
         return error_set(err, "%s: not an IDX file (magic starts %02x %02x, expected 00 00)", path,
                          magic[0], magic[1]);
@@ -60,8 +59,7 @@ static long read_header(Gunzip *f, const char *path, int ndims, int dims[], Erro
 // endregion: idx-header
 
 // The data, then the end of the file (for a gzip file, its trailers checked).
-static bool read_payload(Gunzip *f, const char *path, long bytes, unsigned char *data,
-                         Error *err) {
+static bool read_payload(Gunzip *f, const char *path, long bytes, unsigned char *data, Error *err) {
     int got = read_exact(f, data, bytes, err);
     if (got <= 0)
         return got < 0 ? false

@@ -311,7 +311,8 @@ static bool same_save(const Model *m, const SafetensorsMeta *meta, const char *s
     uint32_t loaded = weights_crc(m);
     if (saved != loaded)
         return error_set(err,
-                         "%s: saved with other weights than %s's (CRC-32 %08" PRIx64 ", not %08" PRIx32
+                         "%s: saved with other weights than %s's (CRC-32 %08" PRIx64
+                         ", not %08" PRIx32
                          "): the two files are from different steps (was a save interrupted?)",
                          state, path, saved, loaded);
     return true;
