@@ -5,7 +5,7 @@
 // FIFO, a directory, a device, a symlink loop, a file it may not read, a gzip
 // stream with a flipped CRC byte, a cut trailer or bytes after it. Writers: a
 // write killed by SIGINT or SIGTERM, a symlink, a device, a FIFO, a directory
-// as target.
+// as target; a gnuplot that exits 0 with a broken PNG; a newline in a path.
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -187,7 +187,7 @@ Test(bad_files, a_good_gzip_stream_and_one_in_two_members_read_back) {
     idx_free(&a);
 }
 
-// ---- writes: killed mid-write, odd targets ------------------------------------------
+// ---- writes: killed mid-write, odd targets, figures -----------------------------------
 
 // In a child: starts writing path, then sends itself sig. The child must die of
 // it, and leave no temporary (and path, if it existed, unchanged).
@@ -274,4 +274,51 @@ Test(bad_files, a_fifo_without_a_reader_is_refused_not_waited_on, .timeout = 20)
     struct stat st;
     cr_assert(stat(path, &st) == 0 && S_ISFIFO(st.st_mode), "the FIFO was replaced");
     cr_assert_eq(dir_count(scratch_dir, NULL), 1);
+}
+
+// A fake gnuplot in the scratch directory, first on PATH: it runs `body` (sh)
+// with $outfile set as the real one's -e "outfile='...'" sets it.
+static void fake_gnuplot(const char *body) {
+    char path[1024], script[512];
+    snprintf(script, sizeof script, "#!/bin/sh\neval \"$2\"\n%s\n", body);
+    write_whole_file(scratch_path(path, "gnuplot"), script, strlen(script));
+    cr_assert_eq(chmod(path, 0755), 0);
+    setenv("PATH", scratch_dir, 1);
+    cr_assert(plot_have_gnuplot());
+}
+
+// plot_render in scratch/fig must fail mentioning `problem`, with no PNG and no temporary.
+static void expect_render_refused(const char *problem) {
+    char dir[1024];
+    Plot plot;
+    Error err;
+    cr_assert(plot_begin(&plot, scratch_path(dir, "fig"), "line", "x y", &err), "%s", err.message);
+    plot_printf(&plot, "0 0\n1 1\n");
+    cr_assert_not(plot_render(&plot, "plot DATA with lines\n", &err), "a bad PNG was published");
+    expect_mentions(err.message, "line.gp");
+    expect_mentions(err.message, problem);
+    cr_assert_eq(dir_count(dir, ".png"), 0, "a PNG or its temporary was left");
+    cr_assert_eq(dir_count(dir, NULL), 2, "only line.dat and line.gp");
+}
+
+Test(bad_files, a_png_gnuplot_cut_short_is_not_renamed_into_place) {
+    fake_gnuplot("printf '\\211PNG\\r\\n\\032\\n' > \"$outfile\"; exit 0"); // a full disk
+    expect_render_refused("is not a whole PNG");
+}
+
+Test(bad_files, a_png_gnuplot_never_wrote_is_named) {
+    fake_gnuplot("exit 0");
+    expect_render_refused("gnuplot wrote no");
+}
+
+Test(bad_files, a_figure_directory_with_a_newline_is_refused) {
+    char dir[1024];
+    Plot plot;
+    Error err;
+    scratch_path(dir, "out\nset output '/tmp/x'");
+    cr_assert_not(plot_begin(&plot, dir, "line", "x y", &err));
+    cr_assert_null(strchr(err.message, '\n'), "not one line: \"%s\"", err.message);
+    expect_mentions(err.message, "out\\x0aset output");
+    expect_mentions(err.message, "control character");
+    cr_assert_eq(dir_count(scratch_dir, NULL), 0);
 }
