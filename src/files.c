@@ -204,6 +204,19 @@ void atomic_abort(AtomicFile *af) {
     temp_forget(af->temp_slot);
 }
 
+bool output_check(const char *path, Error *err) {
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return error_set(err, "%s: cannot write: it is a directory", path);
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) // opening a FIFO would end its reader's input
+        return access(path, W_OK) == 0 ||
+               error_set(err, "%s: cannot write: %s", path, strerror(errno));
+    AtomicFile af;
+    if (!atomic_open(&af, path, err)) return false;
+    atomic_abort(&af);
+    return true;
+}
+
 bool make_dirs(const char *path, Error *err) {
     char partial[1024];
     size_t n = strlen(path);

@@ -33,6 +33,11 @@ bool atomic_commit(AtomicFile *af, Error *err);
 // Closes and removes the temporary; the target is left as it was.
 void atomic_abort(AtomicFile *af);
 
+// Whether path can be written now, as atomic_open would: a temporary is made
+// beside it and removed (a device or a FIFO is only checked for permission);
+// for checking a program's outputs before hours of work rather than after.
+bool output_check(const char *path, Error *err);
+
 // A file made under a temporary name outside an AtomicFile (gnuplot's PNG):
 // removed if SIGINT, SIGTERM or SIGHUP ends the program until temp_forget(slot).
 // Returns the slot (-1 when all 32 are taken). For the main thread only.

@@ -27,6 +27,15 @@ static const char *printable(char out[1024], const char *dir) {
     return out;
 }
 
+bool plot_dir_check(const char *dir, Error *err) {
+    char shown[1024];
+    for (const unsigned char *c = (const unsigned char *)dir; *c != '\0'; c++)
+        if (*c < 0x20 || *c == 0x7f) // a newline would end the .gp's comment and run the rest
+            return error_set(err, "%s: a figure directory with a control character is refused",
+                             printable(shown, dir));
+    return true;
+}
+
 bool plot_begin(Plot *plot, const char *dir, const char *name, const char *description,
                 Error *err) {
     // the name goes inside gnuplot strings and file names
@@ -34,11 +43,7 @@ bool plot_begin(Plot *plot, const char *dir, const char *name, const char *descr
     assert(strpbrk(name, "/'\"\\") == NULL);
     *plot = (Plot){.width = 1280, .height = 800};
     if (strlen(dir) >= sizeof plot->dir) return error_set(err, "%s: directory path too long", dir);
-    char shown[1024];
-    for (const unsigned char *c = (const unsigned char *)dir; *c != '\0'; c++)
-        if (*c < 0x20 || *c == 0x7f) // a newline would end the .gp's comment and run the rest
-            return error_set(err, "%s: a figure directory with a control character is refused",
-                             printable(shown, dir));
+    if (!plot_dir_check(dir, err)) return false;
     strcpy(plot->dir, dir);
     strcpy(plot->name, name);
     char path[1024];

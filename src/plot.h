@@ -21,6 +21,9 @@ typedef struct {
 // first comment line. A dir with a control character (a newline would run
 // the rest of the line as gnuplot commands) is refused.
 bool plot_begin(Plot *plot, const char *dir, const char *name, const char *description, Error *err);
+// Whether dir can hold figures' names: no control character (checked by
+// plot_begin too; a program calls it before long work).
+bool plot_dir_check(const char *dir, Error *err);
 // Writes into the .dat, like printf.
 void plot_printf(Plot *plot, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 // Ends a data block: gnuplot addresses blocks as `index 0`, `index 1`, ...

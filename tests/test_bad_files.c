@@ -322,3 +322,22 @@ Test(bad_files, a_figure_directory_with_a_newline_is_refused) {
     expect_mentions(err.message, "control character");
     cr_assert_eq(dir_count(scratch_dir, NULL), 0);
 }
+
+// ---- outputs checked before the work -------------------------------------------------
+
+Test(bad_files, outputs_are_checked_before_the_work_and_nothing_is_left) {
+    char path[1024], file[1024];
+    Error err;
+    cr_assert(output_check(scratch_path(path, "run.safetensors"), &err), "%s", err.message);
+    write_whole_file(scratch_path(file, "plain"), "x", 1);
+    cr_assert_not(output_check(scratch_path(path, "plain/run.safetensors"), &err));
+    expect_mentions(err.message, path);
+    expect_mentions(err.message, "cannot write");
+    cr_assert_not(output_check(scratch_dir, &err));
+    expect_mentions(err.message, "it is a directory");
+    cr_assert(output_check("/dev/null", &err), "%s", err.message);
+    cr_assert_not(plot_dir_check("figures/ch06\rx", &err));
+    expect_mentions(err.message, "figures/ch06\\x0dx");
+    cr_assert(plot_dir_check("figures/ch06 (copy)", &err), "%s", err.message);
+    cr_assert_eq(dir_count(scratch_dir, NULL), 1, "only the file made here");
+}
