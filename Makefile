@@ -22,7 +22,7 @@ SANITIZE  += $(if $(findstring clang,$(shell $(CC) --version 2>/dev/null)),-Wno-
 # and chapter NN is linked with exactly those objects, so it cannot reach ahead.
 # A new chapter needs only its MODULES_NN line and its name in CHAPTERS; the
 # tests link the highest MODULES_NN.
-MODULES_01 := error files rng cli idx fashion_mnist colormap image plot patch text narrate
+MODULES_01 := error files rng cli gunzip idx fashion_mnist colormap image plot patch text narrate
 MODULES_02 := $(MODULES_01) tensors matmul linear conv2d embed
 MODULES_03 := $(MODULES_02) attention standardize
 MODULES_04 := $(MODULES_03) mha

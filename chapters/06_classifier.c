@@ -386,6 +386,17 @@ static TrainOptions train_options(const Options *opt, float mean, float std) {
                           .seed = opt->seed};
 }
 
+// Every file the run writes can be written: the figures' directory, the
+// checkpoint, the optimizer's state beside it and the predictions.
+static bool outputs_writable(const Options *opt, Error *err) {
+    char state[1024];
+    trainer_state_path(state, sizeof state, opt->checkpoint);
+    return plot_dir_check(opt->out, err) && make_dirs(opt->out, err) &&
+           make_parent_dirs(opt->checkpoint, err) && output_check(opt->checkpoint, err) &&
+           output_check(state, err) &&
+           (opt->predictions == NULL || output_check(opt->predictions, err));
+}
+
 // Builds, trains (or resumes) and reports.
 static void run_training(const Options *opt, const FashionMnist *train, const FashionMnist *test) {
     HeadOptions head = flags_head(opt);
@@ -405,8 +416,8 @@ static void run_training(const Options *opt, const FashionMnist *train, const Fa
     narrate_check(trainer_build(&t, &m.model, train, count, &to, &err), program, &err);
     narrate_check(model_takes(&m.model, test->rows, test->cols, 1, test->images_path, &err),
                   program, &err);
-    narrate_check(make_dirs(opt->out, &err) && make_parent_dirs(opt->checkpoint, &err), program,
-                  &err); // only now that the data and the model fit together
+    // only now that the data and the model fit together, and before the first epoch
+    narrate_check(outputs_writable(opt, &err), program, &err);
     narrate_model(&m);
     narrate_training(&t, opt);
     if (opt->resume != NULL) {
@@ -449,6 +460,8 @@ static void run_eval_only(const Options *opt, const FashionMnist *test) {
         checkpoint_open(opt->checkpoint, kinds, 1, opt->batch, 0.0f, &m, &mean, &std, &err),
         program, &err);
     check_takes_fashion_mnist(m, opt->checkpoint, test);
+    if (opt->predictions != NULL) // before the evaluation, not after
+        narrate_check(output_check(opt->predictions, &err), program, &err);
     float *logits = opt->predictions ? xmalloc(sizeof(float) * test->count * K) : NULL;
     double accuracy = evaluate(m, test, test->count, mean, std, NULL, logits);
     if (logits != NULL)

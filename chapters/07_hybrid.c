@@ -759,6 +759,8 @@ static void run_eval_only(const Options *opt, const FashionMnist *test) {
                   m->num_classes, K);
         error_exit(program, &err, 1);
     }
+    if (opt->predictions != NULL) // before the evaluation, not after
+        narrate_check(output_check(opt->predictions, &err), program, &err);
     float *logits = xmalloc(sizeof(float) * test->count * K);
     double accuracy = evaluate(m, test, test->count, mean, std, NULL, logits);
     if (opt->predictions != NULL)
@@ -786,6 +788,19 @@ static int plan(Experiment *x, const Options *opt, bool all, int train_count) {
     return x->size_count * (all ? MODEL_KINDS : 1);
 }
 
+// The figures' directory and the models this invocation saves can be written.
+static bool outputs_writable(const Experiment *x, const Options *opt, Error *err) {
+    if (!plot_dir_check(opt->out, err) || !make_dirs(opt->out, err) || !make_dirs(opt->models, err))
+        return false;
+    for (Which w = VIT; w < MODEL_KINDS; w++) {
+        char path[1100];
+        if (x->trained[w] && save_path(w, opt, path, sizeof path) != NULL &&
+            !output_check(path, err))
+            return false;
+    }
+    return true;
+}
+
 int main(int argc, char **argv) {
     Options opt;
     parse_options(argc, argv, &opt);
@@ -804,7 +819,7 @@ int main(int argc, char **argv) {
     narrate_check(fashion_mnist_load(&train, dir, FASHION_MNIST_TRAIN, &err), program, &err);
     Experiment x = {0};
     int runs = plan(&x, &opt, all, train.count);
-    narrate_check(make_dirs(opt.out, &err) && make_dirs(opt.models, &err), program, &err);
+    narrate_check(outputs_writable(&x, &opt, &err), program, &err); // before the first run
     printf("Chapter 07: the hybrid, the CNN and the ViT, and how much data each needs\n\n");
     narrate_models(&opt);
     narrate_recipe(&x, &opt);

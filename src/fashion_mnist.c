@@ -3,10 +3,11 @@
 #include "fashion_mnist.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include <sys/stat.h>
 #include "files.h"
 #include "idx.h"
 
@@ -22,14 +23,21 @@ const char *fashion_mnist_dir(const char *flag_value) {
     return FASHION_MNIST_DEFAULT_DIR;
 }
 
+// Whether something is at path: anything but "not found" (a file it cannot
+// read, a symlink loop) counts, so that reading it says what is wrong.
+static bool something_at(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 || errno != ENOENT;
+}
+
 // Finds "<dir>/<name>.gz", else "<dir>/<name>" (for unpacked copies).
 static bool find_file(char *path, size_t size, const char *dir, const char *name, Error *err) {
     char gz_name[128];
     snprintf(gz_name, sizeof gz_name, "%s.gz", name);
     if (!path_join(path, size, dir, gz_name, err)) return false;
-    if (access(path, R_OK) == 0) return true;
+    if (something_at(path)) return true;
     if (!path_join(path, size, dir, name, err)) return false;
-    if (access(path, R_OK) == 0) return true;
+    if (something_at(path)) return true;
     return error_set(err,
                      "%s/%s.gz: not found (the data directory is set by --data DIR or $%s; "
                      "on Debian: apt-get install dataset-fashion-mnist)",

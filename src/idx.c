@@ -2,23 +2,22 @@
 #include "idx.h"
 
 #include <assert.h>
-#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
+#include "gunzip.h"
 
-// Reads exactly n bytes; false if the file ends first or zlib reports an error.
-static bool read_exact(gzFile f, void *buf, long n) {
+// Reads exactly n bytes: 1, or 0 if the data ends first, or -1 with err set
+// (a corrupt or unreadable file).
+static int read_exact(Gunzip *f, void *buf, long n, Error *err) {
     unsigned char *p = buf;
     while (n > 0) {
-        unsigned chunk = n > (1L << 24) ? (1u << 24) : (unsigned)n;
-        int got = gzread(f, p, chunk);
-        if (got <= 0) return false;
+        long got = gunzip_read(f, p, n > (1L << 24) ? (1L << 24) : n, err);
+        if (got <= 0) return (int)got;
         p += got;
         n -= got;
     }
-    return true;
+    return 1;
 }
 
 static uint32_t big_endian_u32(const unsigned char b[4]) {
@@ -28,10 +27,10 @@ static uint32_t big_endian_u32(const unsigned char b[4]) {
 // region: idx-header
 // Checks the magic number and reads the sizes. Returns the payload size in
 // bytes (at least 1), or 0 (false) with err filled in.
-static long read_header(gzFile f, const char *path, int ndims, int dims[], Error *err) {
+static long read_header(Gunzip *f, const char *path, int ndims, int dims[], Error *err) {
     unsigned char magic[4];
-    if (!read_exact(f, magic, 4))
-        return error_set(err, "%s: too short for an IDX header (or not readable as gzip)", path);
+    int got = read_exact(f, magic, 4, err);
+    if (got <= 0) return got < 0 ? false : error_set(err, "%s: too short for an IDX header", path);
     if (magic[0] != 0 || magic[1] != 0)
         return error_set(err, "%s: not an IDX file (magic starts %02x %02x, expected 00 00)", path,
                          magic[0], magic[1]);
@@ -43,8 +42,11 @@ static long read_header(gzFile f, const char *path, int ndims, int dims[], Error
     long bytes = 1;
     for (int d = 0; d < ndims; d++) {
         unsigned char size[4];
-        if (!read_exact(f, size, 4))
-            return error_set(err, "%s: truncated header (size of dimension %d missing)", path, d);
+        got = read_exact(f, size, 4, err);
+        if (got <= 0)
+            return got < 0 ? false
+                           : error_set(err, "%s: truncated header (size of dimension %d missing)",
+                                       path, d);
         uint32_t n = big_endian_u32(size);
         if (n == 0 || n > IDX_MAX_BYTES || bytes * (long)n > IDX_MAX_BYTES)
             return error_set(err, "%s: absurd size %u in dimension %d (at most %ld bytes in all)",
@@ -56,31 +58,32 @@ static long read_header(gzFile f, const char *path, int ndims, int dims[], Error
 }
 // endregion: idx-header
 
-static bool read_payload(gzFile f, const char *path, long bytes, unsigned char *data, Error *err) {
-    if (!read_exact(f, data, bytes))
-        return error_set(err, "%s: truncated: the header promises %ld bytes of data", path, bytes);
+// The data, then the end of the file (for a gzip file, its trailers checked).
+static bool read_payload(Gunzip *f, const char *path, long bytes, unsigned char *data, Error *err) {
+    int got = read_exact(f, data, bytes, err);
+    if (got <= 0)
+        return got < 0 ? false
+                       : error_set(err, "%s: truncated: the header promises %ld bytes of data",
+                                   path, bytes);
     unsigned char extra;
-    if (gzread(f, &extra, 1) != 0)
+    long more = gunzip_read(f, &extra, 1, err);
+    if (more > 0)
         return error_set(err, "%s: has data past the %ld bytes its header promises", path, bytes);
-    int zerr;
-    gzerror(f, &zerr);
-    if (zerr != Z_OK && zerr != Z_BUF_ERROR) return error_set(err, "%s: corrupt gzip stream", path);
-    return true;
+    return more == 0;
 }
 
 bool idx_read(const char *path, int ndims, IdxArray *out, Error *err) {
     assert(ndims >= 1 && ndims <= IDX_MAX_DIMS);
-    gzFile f = gzopen(path, "rb");
-    if (f == NULL)
-        return error_set(err, "%s: cannot open: %s", path, strerror(errno ? errno : ENOENT));
+    Gunzip f;
+    if (!gunzip_open(&f, path, err)) return false;
     IdxArray a = {.ndims = ndims};
-    long bytes = read_header(f, path, ndims, a.dims, err);
+    long bytes = read_header(&f, path, ndims, a.dims, err);
     bool ok = bytes > 0;
     if (ok) {
         a.data = xmalloc((size_t)bytes);
-        ok = read_payload(f, path, bytes, a.data, err);
+        ok = read_payload(&f, path, bytes, a.data, err);
     }
-    gzclose(f);
+    gunzip_close(&f);
     if (!ok) {
         free(a.data);
         return false;

@@ -1,7 +1,8 @@
 // idx.h — reads IDX files, the format of MNIST and Fashion-MNIST: a 4-byte
 // magic (0, 0, type 0x08 = unsigned byte, number of dimensions), one big-endian
-// 32-bit size per dimension, then the bytes. Gzipped or plain (zlib reads both).
-// Everything is checked before use: magic, dimensions, sizes, exact length.
+// 32-bit size per dimension, then the bytes. Gzipped or plain (gunzip.h reads
+// both, checking gzip's CRC and length). Everything is checked before use:
+// magic, dimensions, sizes, exact length.
 #ifndef IDX_H
 #define IDX_H
 

@@ -79,8 +79,8 @@ static bool check_size(const char *path, FILE *file, Error *err) {
 
 bool image_read(const char *path, int channels, Image *out, Error *err) {
     assert(channels == 1 || channels == 3);
-    FILE *file = fopen(path, "rb");
-    if (file == NULL) return error_set(err, "%s: cannot open: %s", path, strerror(errno));
+    FILE *file = input_open(path, err);
+    if (file == NULL) return false;
     bool ok = check_size(path, file, err);
     int w, h, n;
     unsigned char *pixels = ok ? stbi_load_from_file(file, &w, &h, &n, channels) : NULL;

@@ -18,6 +18,24 @@ static void figure_path(char out[1024], const Plot *plot, const char *suffix) {
     snprintf(out, 1024, "%s/%s%s", plot->dir, plot->name, suffix);
 }
 
+// dir with each control character written as \xHH, for a one-line message.
+static const char *printable(char out[1024], const char *dir) {
+    size_t at = 0;
+    for (const unsigned char *c = (const unsigned char *)dir; *c != '\0' && at + 5 < 1024; c++)
+        at += (size_t)snprintf(out + at, 1024 - at, *c < 0x20 || *c == 0x7f ? "\\x%02x" : "%c", *c);
+    out[at] = '\0';
+    return out;
+}
+
+bool plot_dir_check(const char *dir, Error *err) {
+    char shown[1024];
+    for (const unsigned char *c = (const unsigned char *)dir; *c != '\0'; c++)
+        if (*c < 0x20 || *c == 0x7f) // a newline would end the .gp's comment and run the rest
+            return error_set(err, "%s: a figure directory with a control character is refused",
+                             printable(shown, dir));
+    return true;
+}
+
 bool plot_begin(Plot *plot, const char *dir, const char *name, const char *description,
                 Error *err) {
     // the name goes inside gnuplot strings and file names
@@ -25,6 +43,7 @@ bool plot_begin(Plot *plot, const char *dir, const char *name, const char *descr
     assert(strpbrk(name, "/'\"\\") == NULL);
     *plot = (Plot){.width = 1280, .height = 800};
     if (strlen(dir) >= sizeof plot->dir) return error_set(err, "%s: directory path too long", dir);
+    if (!plot_dir_check(dir, err)) return false;
     strcpy(plot->dir, dir);
     strcpy(plot->name, name);
     char path[1024];
@@ -92,22 +111,48 @@ static int run_gnuplot(const Plot *plot, const char *outfile) {
     return status;
 }
 
+// Whether gnuplot (its wait status, or -1 with errno `saved`) ran and exited 0.
+static bool gnuplot_succeeded(int status, int saved, const char *gp, Error *err) {
+    if (status == -1) return error_set(err, "%s: cannot run gnuplot: %s", gp, strerror(saved));
+    if (WIFSIGNALED(status))
+        return error_set(err, "%s: gnuplot was killed by signal %d", gp, WTERMSIG(status));
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return error_set(err, "%s: gnuplot failed (exit status %d)", gp, WEXITSTATUS(status));
+    return true;
+}
+
+// Whether gnuplot's file at temp is a whole PNG: its signature first and the
+// IEND chunk last. gnuplot exits 0 even when the write failed (a full disk).
+static bool png_complete(const char *temp, const char *png, const char *gp, Error *err) {
+    static const unsigned char signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    static const unsigned char iend[12] = {0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xae, 0x42, 0x60, 0x82};
+    FILE *f = fopen(temp, "rb");
+    if (f == NULL) return error_set(err, "%s: gnuplot wrote no %s: %s", gp, png, strerror(errno));
+    unsigned char head[8], tail[12];
+    bool ok = fread(head, 1, 8, f) == 8 && memcmp(head, signature, 8) == 0 &&
+              fseek(f, -12, SEEK_END) == 0 && fread(tail, 1, 12, f) == 12 &&
+              memcmp(tail, iend, 12) == 0;
+    fclose(f);
+    return ok || error_set(err,
+                           "%s: gnuplot exited 0 but its %s is not a whole PNG (no signature or "
+                           "no IEND chunk at the end: was the disk full?)",
+                           gp, png);
+}
+
+// Renders NAME.png under a temporary name, checks it, and renames it into place.
 static bool render(const Plot *plot, Error *err) {
     char gp[1024], png[1024], temp[1100];
     figure_path(gp, plot, ".gp");
     figure_path(png, plot, ".png");
     snprintf(temp, sizeof temp, "%s.tmp.%ld", png, (long)getpid());
+    int slot = temp_track(temp);
     int status = run_gnuplot(plot, strrchr(temp, '/') + 1);
-    int saved = errno;
-    bool ok = status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    if (ok && rename(temp, png) == 0) return true;
-    if (ok) saved = errno;
-    remove(temp);
-    if (status == -1) return error_set(err, "%s: cannot run gnuplot: %s", gp, strerror(saved));
-    if (WIFSIGNALED(status))
-        return error_set(err, "%s: gnuplot was killed by signal %d", gp, WTERMSIG(status));
-    if (!ok) return error_set(err, "%s: gnuplot failed (exit status %d)", gp, WEXITSTATUS(status));
-    return error_set(err, "%s: gnuplot wrote no %s: %s", gp, png, strerror(saved));
+    bool ok = gnuplot_succeeded(status, errno, gp, err) && png_complete(temp, png, gp, err);
+    if (ok && rename(temp, png) != 0)
+        ok = error_set(err, "%s: cannot rename into place: %s", png, strerror(errno));
+    if (!ok) remove(temp);
+    temp_forget(slot);
+    return ok;
 }
 
 bool plot_render(Plot *plot, const char *script, Error *err) {

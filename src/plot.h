@@ -18,14 +18,20 @@ typedef struct {
 } Plot;
 
 // Starts NAME.dat in dir (created if missing), with `description` as its
-// first comment line.
+// first comment line. A dir with a control character (a newline would run
+// the rest of the line as gnuplot commands) is refused.
 bool plot_begin(Plot *plot, const char *dir, const char *name, const char *description, Error *err);
+// Whether dir can hold figures' names: no control character (checked by
+// plot_begin too; a program calls it before long work).
+bool plot_dir_check(const char *dir, Error *err);
 // Writes into the .dat, like printf.
 void plot_printf(Plot *plot, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 // Ends a data block: gnuplot addresses blocks as `index 0`, `index 1`, ...
 void plot_end_block(Plot *plot);
 // Finishes the .dat, writes NAME.gp (a header setting the terminal, the output
-// and DATA = "NAME.dat", then `script`) and renders NAME.png.
+// and DATA = "NAME.dat", then `script`) and renders NAME.png: under a
+// temporary name, renamed into place only if gnuplot exits 0 and the file is a
+// whole PNG (its signature and IEND chunk).
 bool plot_render(Plot *plot, const char *script, Error *err);
 // Gives up on the figure; nothing is left behind.
 void plot_abort(Plot *plot);

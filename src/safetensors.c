@@ -566,11 +566,8 @@ static bool read_length(FILE *file, const char *path, uint64_t *size, uint64_t *
 // or NULL with err set (and h empty).
 static FILE *load_header(const char *path, Header *h, Error *err) {
     *h = (Header){0};
-    FILE *file = fopen(path, "rb");
-    if (file == NULL) {
-        error_set(err, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
+    FILE *file = input_open(path, err);
+    if (file == NULL) return NULL;
     h->capacity = 64; // the list is never NULL, as qsort and bsearch require
     h->tensors = xmalloc(sizeof(FileTensor) * (size_t)h->capacity);
     uint64_t size = 0, n = 0;

@@ -10,9 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 #include "checkpoint.h"
 #include "files.h"
-#include "narrate.h"
 #include "narrate.h"
 #include "safetensors.h"
 
@@ -224,10 +224,29 @@ static void meta_set_u64(SafetensorsMeta *meta, const char *key, uint64_t value)
     safetensors_meta_set(meta, key, text);
 }
 
+// The CRC-32 of the model's weights as a checkpoint stores them (little-endian
+// float32): it ties the optimizer's file to the weights it was saved with.
+static uint32_t weights_crc(const Model *m) {
+    const float *x = m->params->memory;
+    uLong crc = crc32(0L, Z_NULL, 0);
+    unsigned char bytes[4096 * 4];
+    for (size_t start = 0; start < m->params->total; start += 4096) {
+        size_t chunk = m->params->total - start < 4096 ? m->params->total - start : 4096;
+        for (size_t i = 0; i < chunk; i++) {
+            uint32_t bits;
+            memcpy(&bits, &x[start + i], sizeof bits);
+            for (int b = 0; b < 4; b++) bytes[4 * i + b] = (unsigned char)(bits >> (8 * b));
+        }
+        crc = crc32(crc, bytes, (uInt)(4 * chunk));
+    }
+    return (uint32_t)crc;
+}
+
 // region: trainer-save
 bool trainer_save(const Trainer *t, const char *path, Error *err) {
     if (!checkpoint_save(path, t->model, t->o.image_mean, t->o.image_std, err)) return false;
     SafetensorsMeta meta = {0};
+    meta_set_u64(&meta, "weights_crc32", weights_crc(t->model));
     meta_set_u64(&meta, "step", (uint64_t)t->opt.step);
     meta_set_u64(&meta, "epoch", (uint64_t)t->epoch);
     meta_set_u64(&meta, "seed", (uint64_t)t->o.seed);
@@ -283,6 +302,22 @@ static bool resume_counters(Trainer *t, const SafetensorsMeta *meta, const char 
     return true;
 }
 
+// Whether the state file was saved with the weights just loaded from path: a
+// save killed between the two files leaves weights and state of different steps.
+static bool same_save(const Model *m, const SafetensorsMeta *meta, const char *state,
+                      const char *path, Error *err) {
+    uint64_t saved;
+    if (!meta_u64(meta, "weights_crc32", &saved, state, err)) return false;
+    uint32_t loaded = weights_crc(m);
+    if (saved != loaded)
+        return error_set(err,
+                         "%s: saved with other weights than %s's (CRC-32 %08" PRIx64
+                         ", not %08" PRIx32
+                         "): the two files are from different steps (was a save interrupted?)",
+                         state, path, saved, loaded);
+    return true;
+}
+
 // region: trainer-resume
 bool trainer_resume(Trainer *t, const char *path, Error *err) {
     char state[1024];
@@ -290,6 +325,7 @@ bool trainer_resume(Trainer *t, const char *path, Error *err) {
     SafetensorsMeta meta;
     Rng dropout;
     if (!checkpoint_load(path, t->model, err) || !safetensors_read_meta(state, &meta, err) ||
+        !same_save(t->model, &meta, state, path, err) ||
         !meta_u64(&meta, "dropout_rng_state", &dropout.state, state, err) ||
         !meta_u64(&meta, "dropout_rng_stream", &dropout.stream, state, err) ||
         !resume_counters(t, &meta, state, err))

@@ -101,9 +101,11 @@ bool predictions_write(const char *path, const FashionMnist *test, const float *
 // The optimizer's file beside a checkpoint: "run.safetensors" -> "run.opt.safetensors".
 void trainer_state_path(char *out, size_t size, const char *checkpoint);
 // The model at path (checkpoint_save) and the optimizer, the epoch and the
-// random state beside it.
+// random state beside it, with the CRC-32 of the weights saved.
 bool trainer_save(const Trainer *t, const char *path, Error *err);
 // Continues where trainer_save left off: model, optimizer, epoch, dropout state.
+// Refuses a state file saved with other weights than path's (a save killed
+// between the two files).
 bool trainer_resume(Trainer *t, const char *path, Error *err);
 
 #endif

@@ -246,7 +246,7 @@ Test(safetensors, refuses_a_bad_header_length) {
     expect_refused(write_file(path, 8, json, NULL, 136), "unterminated string");
     Error err;
     cr_assert_not(safetensors_read("/nonexistent/x.safetensors", &other, &err));
-    expect_mentions(err.message, "/nonexistent/x.safetensors: cannot open");
+    expect_mentions(err.message, "/nonexistent/x.safetensors: not found");
     cr_assert_not(safetensors_read(scratch_dir, &other, &err));
     expect_mentions(err.message, "not a regular file");
 }

@@ -4,8 +4,9 @@
 // problem), the refusal, and that nothing was left behind. Cases: images of
 // another size than the model's, metadata that describes another model than
 // its file holds, sizes that overflow an int (from metadata or from flags),
-// weights that are not finite, a normalisation that is not sane, and many
-// tensors looked up by name.
+// weights that are not finite, a normalisation that is not sane, many
+// tensors looked up by name, and a checkpoint whose weights and optimizer
+// state come from different saves.
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -268,4 +269,44 @@ Test(bad_input, tensor_lookup_by_name_stays_fast_for_many_tensors, .timeout = 60
     cr_assert_null(tensors_find(&t, ""));
     tensors_free(&t);
     free(slots);
+}
+
+// ---- a checkpoint's two files from different saves ---------------------------------------
+
+// Killed between the weights and the optimizer's state: epoch 2's weights
+// beside epoch 1's state must not be resumed as a pair.
+Test(bad_input, weights_and_optimizer_state_of_different_epochs_are_not_resumed) {
+    write_split(scratch_dir, "train", 16, 28);
+    FashionMnist train;
+    Error err;
+    cr_assert(fashion_mnist_load(&train, scratch_dir, FASHION_MNIST_TRAIN, &err), "%s",
+              err.message);
+    Vit m, r;
+    tiny_vit(&m, &tiny, 4);
+    tiny_vit(&r, &tiny, 4);
+    TrainOptions o = {.epochs = 3, .batch = 4, .lr = 1e-3f, .image_std = 1.0f};
+    Trainer t, resumed;
+    cr_assert(trainer_build(&t, &m.model, &train, train.count, &o, &err), "%s", err.message);
+    cr_assert(trainer_build(&resumed, &r.model, &train, train.count, &o, &err), "%s", err.message);
+    trainer_epoch(&t, NULL);
+    char path[1024], state[1024];
+    cr_assert(trainer_save(&t, scratch_path(path, "run.safetensors"), &err), "%s", err.message);
+    trainer_epoch(&t, NULL);
+    cr_assert(checkpoint_save(path, &m.model, 0.0f, 1.0f, &err), "%s", err.message);
+    cr_assert_not(trainer_resume(&resumed, path, &err));
+    trainer_state_path(state, sizeof state, path);
+    expect_mentions(err.message, state);
+    expect_mentions(err.message, path);
+    expect_mentions(err.message, "from different steps");
+    cr_assert_null(strchr(err.message, '\n'), "not one line: \"%s\"", err.message);
+    cr_assert(resumed.epoch == 0 && resumed.opt.step == 0, "the refused state was taken");
+    cr_assert(trainer_save(&t, path, &err), "%s", err.message); // a whole save resumes
+    cr_assert(trainer_resume(&resumed, path, &err), "%s", err.message);
+    cr_assert_eq(resumed.epoch, 2);
+    trainer_free(&t);
+    trainer_free(&resumed);
+    vit_free(&m);
+    vit_free(&r);
+    fashion_mnist_free(&train);
+    cr_assert_eq(dir_count(scratch_dir, NULL), 4, "only the data and the two files of the save");
 }
