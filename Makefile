@@ -64,7 +64,7 @@ export WEAVE_OUTPUTS := $(RUN)/out
 # The flags chapter $(1) (say 06_classifier) runs with in `make figures`.
 chapter_flags = --out $(FIGURES)/ch$(call number,$(1)) $(if $(QUICK),$(QUICK_ARGS_$(call number,$(1))))
 
-.PHONY: all deps test figures docs walkthrough reference bench clean help
+.PHONY: all deps test fuzz fuzz-seeds figures docs walkthrough reference bench clean help
 .DELETE_ON_ERROR:
 
 all: $(BINS)                                 ## build the library and every chapter into build/
@@ -126,6 +126,50 @@ build/test/run_tests: $(TEST_OBJS) build/test/objects
 
 FORCE:
 
+# ---- fuzzing: libFuzzer targets in fuzz/, built with clang -----------------
+
+# One program per fuzz/NAME.c, linked with the highest MODULES_NN under ASan
+# and UBSan; its seeds are fuzz/corpus/NAME/. With FUZZ_SECONDS=N each runs N
+# seconds on build/fuzz/corpus/NAME/ (the seeds copied in, new inputs kept there
+# across runs), crashes saved as build/fuzz/crashes/NAME-*; any crash fails.
+FUZZ_CC      := clang
+FUZZ_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
+                -Wno-pass-failed
+FUZZ_TARGETS := $(patsubst fuzz/%.c,%,$(wildcard fuzz/*.c))
+FUZZ_BINS    := $(FUZZ_TARGETS:%=build/fuzz/%)
+FUZZ_OBJS    := $(ALL_MODULES:%=build/fuzz/obj/%.o)
+
+fuzz: $(FUZZ_BINS)                           ## build fuzz/ (clang, libFuzzer); FUZZ_SECONDS=N runs each N s
+ifdef FUZZ_SECONDS
+	@mkdir -p build/fuzz/crashes
+	@status=0; for t in $(FUZZ_TARGETS); do \
+	   mkdir -p build/fuzz/corpus/$$t && cp fuzz/corpus/$$t/* build/fuzz/corpus/$$t/; \
+	   printf '\n===== build/fuzz/%s, %s s =====\n' $$t $(FUZZ_SECONDS); \
+	   build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	     -artifact_prefix=build/fuzz/crashes/$$t- build/fuzz/corpus/$$t || status=1; \
+	 done; exit $$status
+endif
+
+fuzz-seeds: build/fuzz_seeds                 ## rewrite the seed corpora fuzz/corpus/ (made by the library)
+	build/fuzz_seeds fuzz/corpus
+
+build/fuzz_seeds: tools/fuzz_seeds.c $(OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(OPENMP) $(WARNINGS) $< $(filter %.o,$^) -o $@ $(LDLIBS)
+
+# The objects are kept (not removed as intermediates), so a rebuild is quick.
+.SECONDARY: $(FUZZ_OBJS)
+
+build/fuzz/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(OPENMP) $(WARNINGS) $(FUZZ_FLAGS) \
+	  -fsanitize=fuzzer-no-link -c $< -o $@
+
+build/fuzz/%: fuzz/%.c fuzz/fuzz_file.h $(FUZZ_OBJS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(OPENMP) $(WARNINGS) $(FUZZ_FLAGS) -fsanitize=fuzzer \
+	  $< $(FUZZ_OBJS) -o $@ $(LDLIBS)
+
 # ---- figures and docs -------------------------------------------------------
 
 figures: $(BINS)                             ## run every chapter with its defaults: figures/chNN/
@@ -184,4 +228,4 @@ reference:                                   ## regenerate tests/fixtures/ with 
 clean:                                       ## remove build/ and the woven HTML
 	rm -rf build docs/html
 
--include $(OBJS:.o=.d) $(TEST_OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(FUZZ_OBJS:.o=.d)
