@@ -64,8 +64,48 @@ bool image_write_png(const char *path, const Image *img, Error *err) {
     return atomic_commit(&af, err);
 }
 
+// Whether every Huffman table of a JPEG (file at its start) declares at most
+// 256 codes. stb_image 2.27 (Debian 12's) writes past the end of its tables
+// when one declares more (fixed upstream in 2.28), in stbi_info as much as in
+// the decoder, so such a file is refused before stb reads it. Walks the marker
+// segments as stb does, skipping the entropy-coded data after each scan
+// (progressive files define tables between scans). Not a JPEG: true. The
+// file is left at its start.
+static bool jpeg_huffman_ok(FILE *f) {
+    bool ok = true;
+    if (getc(f) != 0xFF || getc(f) != 0xD8) goto done;
+    for (int c; ok && (c = getc(f)) != EOF;) {
+        if (c != 0xFF) continue; // entropy-coded data
+        int m;
+        while ((m = getc(f)) == 0xFF) {} // fill bytes
+        if (m == EOF || m == 0xD9) break; // the end of the image
+        if (m == 0x00 || m == 0x01 || (m >= 0xD0 && m <= 0xD8)) continue; // no length
+        int hi = getc(f), lo = getc(f);
+        if (lo == EOF) break;
+        long L = (hi << 8 | lo) - 2;
+        if (m != 0xC4) {
+            if (L < 0 || fseek(f, L, SEEK_CUR) != 0) break;
+            continue;
+        }
+        while (ok && L > 0) { // DHT: tables of a class byte, 16 counts, the codes
+            int n = 0, count = getc(f); // the class byte first
+            for (int i = 0; i < 16 && count != EOF; i++)
+                if ((count = getc(f)) != EOF) n += count;
+            if (count == EOF) break; // cut short: stb refuses it
+            ok = n <= 256;
+            if (fseek(f, n, SEEK_CUR) != 0) break;
+            L -= 17 + n;
+        }
+    }
+done:
+    rewind(f);
+    return ok;
+}
+
 // Checks the header before decoding, so a corrupt or hostile size is refused.
 static bool check_size(const char *path, FILE *file, Error *err) {
+    if (!jpeg_huffman_ok(file))
+        return error_set(err, "%s: corrupt JPEG (a Huffman table of more than 256 codes)", path);
     int w, h, n;
     if (!stbi_info_from_file(file, &w, &h, &n))
         return error_set(err, "%s: cannot read as PNG or JPEG (%s)", path, stbi_failure_reason());

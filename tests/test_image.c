@@ -8,6 +8,7 @@
 #include "colormap.h"
 #include "image.h"
 #include "scratch.h"
+#include <stb_image_write.h>
 
 TestSuite(image, .init = scratch_setup, .fini = scratch_teardown);
 
@@ -133,6 +134,38 @@ Test(image, read_refuses_a_file_that_is_not_a_picture) {
     scratch_path(path, "empty.jpg");
     write_whole_file(path, "", 0);
     expect_read_refused(path);
+}
+
+Test(image, reads_a_jpeg) {
+    Image img = pattern(16, 8, 3);
+    char path[1024];
+    scratch_path(path, "pattern.jpg");
+    cr_assert(stbi_write_jpg(path, img.width, img.height, 3, img.pixels, 90), "cannot write %s",
+              path);
+    Image back;
+    Error err;
+    cr_assert(image_read(path, 3, &back, &err), "%s", err.message);
+    cr_assert_eq(back.width, 16);
+    cr_assert_eq(back.height, 8);
+    image_free(&back);
+    image_free(&img);
+}
+
+// Found by fuzz/image.c: a JPEG whose Huffman table declares 272 codes made
+// stb_image 2.27 write past its 257-entry table (in stbi_info already).
+Test(image, read_refuses_a_jpeg_huffman_table_of_more_than_256_codes) {
+    unsigned char jpeg[2 + 4 + 17 + 272 + 2] = {0xFF, 0xD8, 0xFF, 0xC4, 0x01, 0x23, 0x00};
+    for (int i = 0; i < 16; i++) jpeg[7 + i] = 17; // 16 x 17 = 272 codes
+    for (int i = 0; i < 272; i++) jpeg[23 + i] = (unsigned char)i;
+    jpeg[sizeof jpeg - 2] = 0xFF, jpeg[sizeof jpeg - 1] = 0xD9;
+    char path[1024];
+    scratch_path(path, "huffman.jpg");
+    write_whole_file(path, jpeg, sizeof jpeg);
+    expect_read_refused(path);
+    Image img;
+    Error err;
+    cr_assert_not(image_read(path, 1, &img, &err));
+    expect_mentions(err.message, "Huffman");
 }
 
 Test(image, read_refuses_a_png_cut_short) {
