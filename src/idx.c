@@ -59,17 +59,42 @@ static long read_header(Gunzip *f, const char *path, int ndims, int dims[], Erro
 // endregion: idx-header
 
 // The data, then the end of the file (for a gzip file, its trailers checked).
-static bool read_payload(Gunzip *f, const char *path, long bytes, unsigned char *data, Error *err) {
-    int got = read_exact(f, data, bytes, err);
-    if (got <= 0)
-        return got < 0 ? false
-                       : error_set(err, "%s: truncated: the header promises %ld bytes of data",
-                                   path, bytes);
+// The buffer grows as the data arrives (from 1 MiB, doubling, up to what the
+// header promises), so a short file whose header promises a gigabyte costs
+// what it holds, not a gigabyte. Returns the data, or NULL with err set.
+static unsigned char *read_payload(Gunzip *f, const char *path, long bytes, Error *err) {
+    long have = 0, capacity = 0;
+    unsigned char *data = NULL;
+    while (have < bytes) {
+        if (have == capacity) {
+            capacity = capacity == 0 ? (1L << 20) : 2 * capacity;
+            if (capacity > bytes) capacity = bytes;
+            unsigned char *grown = realloc(data, (size_t)capacity);
+            if (grown == NULL) {
+                free(data);
+                error_set(err, "%s: out of memory for %ld bytes of data", path, capacity);
+                return NULL;
+            }
+            data = grown;
+        }
+        int got = read_exact(f, data + have, capacity - have, err);
+        if (got <= 0) {
+            free(data);
+            if (got == 0)
+                error_set(err, "%s: truncated: the header promises %ld bytes of data", path, bytes);
+            return NULL;
+        }
+        have = capacity;
+    }
     unsigned char extra;
     long more = gunzip_read(f, &extra, 1, err);
-    if (more > 0)
-        return error_set(err, "%s: has data past the %ld bytes its header promises", path, bytes);
-    return more == 0;
+    if (more != 0) {
+        free(data);
+        if (more > 0)
+            error_set(err, "%s: has data past the %ld bytes its header promises", path, bytes);
+        return NULL;
+    }
+    return data;
 }
 
 bool idx_read(const char *path, int ndims, IdxArray *out, Error *err) {
@@ -78,16 +103,9 @@ bool idx_read(const char *path, int ndims, IdxArray *out, Error *err) {
     if (!gunzip_open(&f, path, err)) return false;
     IdxArray a = {.ndims = ndims};
     long bytes = read_header(&f, path, ndims, a.dims, err);
-    bool ok = bytes > 0;
-    if (ok) {
-        a.data = xmalloc((size_t)bytes);
-        ok = read_payload(&f, path, bytes, a.data, err);
-    }
+    if (bytes > 0) a.data = read_payload(&f, path, bytes, err);
     gunzip_close(&f);
-    if (!ok) {
-        free(a.data);
-        return false;
-    }
+    if (a.data == NULL) return false;
     *out = a;
     return true;
 }

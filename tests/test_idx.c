@@ -211,6 +211,39 @@ Test(idx, refuses_absurd_sizes_without_trying_to_read_them) {
     expect_refused(path, 3);
 }
 
+// The buffer grows with the data (fuzz/idx.c ran at 95 inputs a second while
+// each short file with a large header cost an allocation of up to 1 GiB).
+Test(idx, refuses_a_gigabyte_header_over_a_few_bytes) {
+    const uint32_t gigabyte[3] = {1024, 1024, 1024};
+    IdxBytes f = idx_bytes(0x08, 3, gigabyte, 64);
+    char path[1024];
+    write_idx(path, "gigabyte-promised", &f);
+    expect_refused(path, 3);
+    write_idx(path, "gigabyte-promised.gz", &f);
+    expect_refused(path, 3);
+}
+
+// More than the first 1 MiB buffer: the growth keeps every byte in place.
+Test(idx, reads_a_file_larger_than_the_first_buffer) {
+    enum { N = 3000, R = 28 }; // 2.2 MiB
+    size_t bytes = (size_t)N * R * R;
+    unsigned char *file = malloc(16 + bytes);
+    cr_assert_not_null(file);
+    memcpy(file, (unsigned char[16]){0, 0, 8, 3, 0, 0, N >> 8, N & 0xff, 0, 0, 0, R, 0, 0, 0, R},
+           16);
+    for (size_t i = 0; i < bytes; i++) file[16 + i] = (unsigned char)(i * 31 % 255);
+    char path[1024];
+    scratch_path(path, "large.gz");
+    write_gz(path, file, 16 + bytes);
+    IdxArray a;
+    Error err;
+    cr_assert(idx_read(path, 3, &a, &err), "%s", err.message);
+    cr_assert_eq(a.dims[0], N);
+    cr_assert_eq(memcmp(a.data, file + 16, bytes), 0, "the data differs");
+    idx_free(&a);
+    free(file);
+}
+
 Test(idx, refuses_a_gzip_stream_cut_short) {
     const uint32_t dims[3] = {10, 20, 20};
     IdxBytes f = idx_bytes(0x08, 3, dims, 4000);
