@@ -91,9 +91,8 @@ static bool jpeg_huffman_ok(FILE *f) {
             int n = 0, count = getc(f); // the class byte first
             for (int i = 0; i < 16 && count != EOF; i++)
                 if ((count = getc(f)) != EOF) n += count;
-            if (count == EOF) break; // cut short: stb refuses it
-            ok = n <= 256;
-            if (fseek(f, n, SEEK_CUR) != 0) break;
+            ok = n <= 256; // past the end stb reads zeros: the counts so far count
+            if (count == EOF || fseek(f, n, SEEK_CUR) != 0) break;
             L -= 17 + n;
         }
     }
