@@ -102,7 +102,21 @@ done:
 }
 
 // Checks the header before decoding, so a corrupt or hostile size is refused.
+// Whether the file starts as a PNG (its 8-byte signature) or a JPEG (FF D8 FF)
+// does: stb_image would also decode BMP, GIF, PSD, TGA, HDR, PIC and PNM, more
+// decoders for a hostile file to reach than the two this reads. The file is
+// left at its start.
+static bool png_or_jpeg(FILE *f) {
+    static const unsigned char png[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+    unsigned char head[8] = {0};
+    size_t got = fread(head, 1, sizeof head, f);
+    rewind(f);
+    return (got == 8 && memcmp(head, png, 8) == 0) ||
+           (got >= 3 && head[0] == 0xFF && head[1] == 0xD8 && head[2] == 0xFF);
+}
+
 static bool check_size(const char *path, FILE *file, Error *err) {
+    if (!png_or_jpeg(file)) return error_set(err, "%s: not a PNG or JPEG file", path);
     if (!jpeg_huffman_ok(file))
         return error_set(err, "%s: corrupt JPEG (a Huffman table of more than 256 codes)", path);
     int w, h, n;

@@ -151,6 +151,19 @@ Test(image, reads_a_jpeg) {
     image_free(&img);
 }
 
+// stb_image decodes a BMP too; image_read reads only what it says it reads.
+Test(image, read_refuses_a_bmp) {
+    Image img = pattern(4, 4, 3);
+    char path[1024];
+    scratch_path(path, "pattern.bmp");
+    cr_assert(stbi_write_bmp(path, img.width, img.height, 3, img.pixels), "cannot write %s", path);
+    image_free(&img);
+    expect_read_refused(path);
+    Error err;
+    cr_assert_not(image_read(path, 1, &img, &err));
+    expect_mentions(err.message, "not a PNG or JPEG");
+}
+
 // Found by fuzz/image.c: a JPEG whose Huffman table declares 272 codes made
 // stb_image 2.27 write past its 257-entry table (here in stbi_info, as the
 // table comes before any frame header).
