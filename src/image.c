@@ -66,8 +66,7 @@ bool image_write_png(const char *path, const Image *img, Error *err) {
 
 // Whether every Huffman table of a JPEG (file at its start) declares at most
 // 256 codes. stb_image 2.27 (Debian 12's) writes past the end of its tables
-// when one declares more (fixed upstream in 2.28), in stbi_info as much as in
-// the decoder, so such a file is refused before stb reads it. Walks the marker
+// when one declares more, in stbi_info as much as in the decoder, so such a file is refused before stb reads it. Walks the marker
 // segments as stb does, skipping the entropy-coded data after each scan
 // (progressive files define tables between scans). Not a JPEG: true. The
 // file is left at its start.
