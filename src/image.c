@@ -66,10 +66,10 @@ bool image_write_png(const char *path, const Image *img, Error *err) {
 
 // Whether every Huffman table of a JPEG (file at its start) declares at most
 // 256 codes. stb_image 2.27 (Debian 12's) writes past the end of its tables
-// when one declares more, in stbi_info as much as in the decoder, so such a file is refused before stb reads it. Walks the marker
-// segments as stb does, skipping the entropy-coded data after each scan
-// (progressive files define tables between scans). Not a JPEG: true. The
-// file is left at its start.
+// when one declares more, in stbi_info as much as in the decoder, so such a
+// file is refused before stb reads it. Walks the marker segments as stb does,
+// skipping the entropy-coded data after each scan (progressive files define
+// tables between scans). Not a JPEG: true. The file is left at its start.
 static bool jpeg_huffman_ok(FILE *f) {
     bool ok = true;
     if (getc(f) != 0xFF || getc(f) != 0xD8) goto done;
