@@ -186,24 +186,26 @@ static void figure_curves(const char *dir, const EpochLog *log, int n, const Vit
         plot_printf(&plot, "%d %.6f %.6f %.6f\n", log[i].epoch, log[i].train.loss,
                     log[i].train.accuracy, log[i].test_accuracy);
     PlotScript s = {0};
-    plot_script_add(&s,
-               "set multiplot layout 1,2 title \"ViT (C = %d, L = %d, patch %d) on Fashion-MNIST: "
-               "final test accuracy %.2f%%\" font ',22'\n"
-               "set grid\nset tics font ',16'\nset xlabel 'epoch' font ',18'\n"
-               "set xrange [%g:%g]\nset xtics 1\nset key font ',16'\n",
-               cfg->hidden_dim, cfg->num_layers, cfg->patch_size, 100.0 * log[n - 1].test_accuracy,
-               log[0].epoch - 0.5, log[n - 1].epoch + 0.5);
+    plot_script_add(
+        &s,
+        "set multiplot layout 1,2 title \"ViT (C = %d, L = %d, patch %d) on Fashion-MNIST: "
+        "final test accuracy %.2f%%\" font ',22'\n"
+        "set grid\nset tics font ',16'\nset xlabel 'epoch' font ',18'\n"
+        "set xrange [%g:%g]\nset xtics 1\nset key font ',16'\n",
+        cfg->hidden_dim, cfg->num_layers, cfg->patch_size, 100.0 * log[n - 1].test_accuracy,
+        log[0].epoch - 0.5, log[n - 1].epoch + 0.5);
     if (n > 20) plot_script_add(&s, "set xtics auto\n");
-    plot_script_add(&s, "set title 'training loss' font ',20'\nset key top right\nset yrange [0:*]\n"
-                   "plot DATA using 1:2 with linespoints lw 4 pt 7 ps 1.5 lc rgb '#1f77b4' "
-                   "title 'mean over the epoch'\n"
-                   "set title 'accuracy' font ',20'\nset key bottom right\nset yrange [*:100]\n"
-                   "set format y '%%.0f%%%%'\n"
-                   "plot DATA using 1:($3*100) with linespoints lw 4 pt 5 ps 1.5 lc rgb '#ff7f0e' "
-                   "title 'training images (during the epoch)', \\\n"
-                   "     '' using 1:($4*100) with linespoints lw 4 pt 7 ps 1.5 lc rgb '#2ca02c' "
-                   "title 'test images (after the epoch)'\n"
-                   "unset multiplot\n");
+    plot_script_add(&s,
+                    "set title 'training loss' font ',20'\nset key top right\nset yrange [0:*]\n"
+                    "plot DATA using 1:2 with linespoints lw 4 pt 7 ps 1.5 lc rgb '#1f77b4' "
+                    "title 'mean over the epoch'\n"
+                    "set title 'accuracy' font ',20'\nset key bottom right\nset yrange [*:100]\n"
+                    "set format y '%%.0f%%%%'\n"
+                    "plot DATA using 1:($3*100) with linespoints lw 4 pt 5 ps 1.5 lc rgb '#ff7f0e' "
+                    "title 'training images (during the epoch)', \\\n"
+                    "     '' using 1:($4*100) with linespoints lw 4 pt 7 ps 1.5 lc rgb '#2ca02c' "
+                    "title 'test images (after the epoch)'\n"
+                    "unset multiplot\n");
     plot.width = 1800;
     plot.height = 750;
     narrate_check(plot_render(&plot, s.text, &err), program, &err);
@@ -228,9 +230,9 @@ static void figure_confusion(const char *dir, const int *confusion, double accur
         for (int j = 0; j < K; j++) plot_printf(&plot, "%d %d %d\n", j, i, confusion[i * K + j]);
     PlotScript s = {0};
     plot_script_add(&s,
-               "set title \"Confusion matrix on the 10,000 test images (accuracy %.2f%%)\" "
-               "font ',22'\nset xtics (",
-               100.0 * accuracy);
+                    "set title \"Confusion matrix on the 10,000 test images (accuracy %.2f%%)\" "
+                    "font ',22'\nset xtics (",
+                    100.0 * accuracy);
     for (int i = 0; i < K; i++)
         plot_script_add(&s, "%s\"%s\" %d", i ? ", " : "", fashion_mnist_class_names[i], i);
     plot_script_add(&s, ") rotate by 40 right font ',16'\nset ytics (");
@@ -279,13 +281,13 @@ static void figure_predictions(const char *dir, const FashionMnist *test, const 
                   program, &err);
     PlotScript s = {0};
     plot_script_add(&s,
-               "set multiplot layout %d,%d title \"Test images %d-%d in order, then a row of "
-               "mistakes. Over each: the prediction; in red: wrong, with the true class\" "
-               "font ',22' margins 0.01,0.99,0.01,0.86 spacing 0.012,0.095\n"
-               "unset key\nunset tics\nunset colorbox\nset size ratio -1\n"
-               "set palette gray\nset cbrange [0:255]\n"
-               "set xrange [-0.5:27.5]\nset yrange [27.5:-0.5]\n",
-               GRID_ROWS, GRID_COLUMNS, chosen[0], (GRID_ROWS - 1) * GRID_COLUMNS - 1);
+                    "set multiplot layout %d,%d title \"Test images %d-%d in order, then a row of "
+                    "mistakes. Over each: the prediction; in red: wrong, with the true class\" "
+                    "font ',22' margins 0.01,0.99,0.01,0.86 spacing 0.012,0.095\n"
+                    "unset key\nunset tics\nunset colorbox\nset size ratio -1\n"
+                    "set palette gray\nset cbrange [0:255]\n"
+                    "set xrange [-0.5:27.5]\nset yrange [27.5:-0.5]\n",
+                    GRID_ROWS, GRID_COLUMNS, chosen[0], (GRID_ROWS - 1) * GRID_COLUMNS - 1);
     for (int p = 0; p < n; p++) {
         int i = chosen[p], label = test->labels[i];
         int predicted = narrate_argmax(logits + (size_t)i * K, K);
@@ -296,14 +298,14 @@ static void figure_predictions(const char *dir, const FashionMnist *test, const 
         plot_end_block(&plot);
         if (predicted == label)
             plot_script_add(&s,
-                       "set title \"%s\" tc rgb '#222222' font ',17'\n"
-                       "set border lw 1 lc rgb '#888888'\n",
-                       fashion_mnist_class_names[predicted]);
+                            "set title \"%s\" tc rgb '#222222' font ',17'\n"
+                            "set border lw 1 lc rgb '#888888'\n",
+                            fashion_mnist_class_names[predicted]);
         else
             plot_script_add(&s,
-                       "set title \"%s\\n(true: %s)\" tc rgb '#d62728' font ',17'\n"
-                       "set border lw 4 lc rgb '#d62728'\n",
-                       fashion_mnist_class_names[predicted], fashion_mnist_class_names[label]);
+                            "set title \"%s\\n(true: %s)\" tc rgb '#d62728' font ',17'\n"
+                            "set border lw 4 lc rgb '#d62728'\n",
+                            fashion_mnist_class_names[predicted], fashion_mnist_class_names[label]);
         plot_script_add(&s, "plot DATA index %d matrix with image\n", p);
     }
     plot_script_add(&s, "unset multiplot\n");
@@ -379,7 +381,7 @@ static TrainOptions train_options(const Options *opt, float mean, float std) {
                           .warmup = opt->warmup,
                           .label_smoothing = opt->label_smoothing,
                           .clip = opt->clip,
-                          .shift = opt->shift > 0 ? opt->shift : opt->augment ? 2 : 0,
+                          .shift = train_shift_pixels(opt->augment, opt->shift),
                           .mirror = opt->augment,
                           .image_mean = mean,
                           .image_std = std,
@@ -497,11 +499,8 @@ static void parse_options(int argc, char **argv, Options *opt) {
         {"label-smoothing", CLI_FLOAT, &opt->label_smoothing, "label smoothing s", 0, 0.99, "S"},
         {"clip", CLI_FLOAT, &opt->clip, "largest global gradient norm (0: no clipping)", 0, 1e6,
          NULL},
-        {"augment", CLI_SWITCH, &opt->augment,
-         "shift training images by up to 2 pixels and mirror half of them", 0, 0, NULL},
-        {"shift", CLI_INT, &opt->shift,
-         "shift training images by up to N pixels (mirrored too only with --augment)", 0, 27,
-         "N"},
+        train_augment_option(&opt->augment),
+        train_shift_option(&opt->shift),
         {"dropout", CLI_FLOAT, &opt->dropout, "dropout rate while training", 0, 0.9, "P"},
         {"width", CLI_INT, &opt->model.hidden_dim, "width C of the tokens", 1, 1024, "C"},
         {"heads", CLI_INT, &opt->model.num_heads, "attention heads NH (must divide the width)", 1,

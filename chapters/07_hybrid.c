@@ -80,7 +80,9 @@ static ResNetConfig hybrid_stem(const Options *opt) {
     refuse("--small-root leaves a 14x14 map after the max pool: the hybrid's grid is 7, not 4");
 }
 
-static ResNetConfig cnn_body(const Options *opt) { return with_root(resnet_cnn_body, opt); }
+static ResNetConfig cnn_body(const Options *opt) {
+    return with_root(resnet_cnn_body, opt);
+}
 
 // region: three-models
 // A new model of kind w for batches of B images, initialised from rng.
@@ -121,9 +123,7 @@ static void model_costs(Which w, const Options *opt, long long *params, double *
         *params = hybrid_param_count(&stem, &encoder);
         *flops = hybrid_forward_flops(&stem, &encoder);
         return;
-    default:
-        *params = cnn_param_count(&body, K);
-        *flops = cnn_forward_flops(&body, K);
+    default: *params = cnn_param_count(&body, K); *flops = cnn_forward_flops(&body, K);
     }
 }
 
@@ -134,8 +134,8 @@ static void narrate_models(const Options *opt) {
     printf("The three models (28x28 gray images, 10 classes):\n");
     printf("  ViT     16 patches of 7x7 -> 17 tokens of width 64 -> 6 blocks -> class token -> "
            "linear\n");
-    printf("  hybrid  ResNet stem: %dx%d/%d StdConv (16) + GroupNorm + ReLU, 3x3/2 max pool,\n",
-           k, k, stem.root_stride);
+    printf("  hybrid  ResNet stem: %dx%d/%d StdConv (16) + GroupNorm + ReLU, 3x3/2 max pool,\n", k,
+           k, stem.root_stride);
     if (opt->deep_stem)
         printf("          the CNN's stages 1, 2 (4 units, strides 1, %d)", stem.stride[1]);
     else
@@ -194,7 +194,7 @@ static TrainOptions train_options(const Options *opt, int epochs) {
                           .warmup = (float)epochs / 8.0f,
                           .label_smoothing = opt->label_smoothing,
                           .clip = opt->clip,
-                          .shift = opt->shift > 0 ? opt->shift : opt->augment ? 2 : 0,
+                          .shift = train_shift_pixels(opt->augment, opt->shift),
                           .mirror = opt->augment,
                           .image_mean = FASHION_MNIST_MEAN,
                           .image_std = FASHION_MNIST_STD,
@@ -704,14 +704,11 @@ static void parse_options(int argc, char **argv, Options *opt) {
         {"label-smoothing", CLI_FLOAT, &opt->label_smoothing, "label smoothing s", 0, 0.99, "S"},
         {"clip", CLI_FLOAT, &opt->clip, "largest global gradient norm (0: no clipping)", 0, 1e6,
          NULL},
-        {"augment", CLI_SWITCH, &opt->augment,
-         "shift training images by up to 2 pixels and mirror half of them", 0, 0, NULL},
-        {"shift", CLI_INT, &opt->shift,
-         "shift training images by up to N pixels (mirrored too only with --augment)", 0, 27,
-         "N"},
+        train_augment_option(&opt->augment),
+        train_shift_option(&opt->shift),
         {"small-root", CLI_SWITCH, &opt->small_root,
-         "a root for small images: a 3x3 stride-1 convolution, not the paper's 7x7 stride 2", 0,
-         0, NULL},
+         "a root for small images: a 3x3 stride-1 convolution, not the paper's 7x7 stride 2", 0, 0,
+         NULL},
         {"deep-stem", CLI_SWITCH, &opt->deep_stem,
          "the hybrid's stem: the CNN's first two stages instead of one unit", 0, 0, NULL},
         {"dropout", CLI_FLOAT, &opt->dropout, "dropout rate while training", 0, 0.9, "P"},

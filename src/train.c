@@ -38,6 +38,25 @@ void batch_load(float *images, int *labels, const FashionMnist *data, const int 
 }
 // endregion: batch
 
+CliOption train_augment_option(bool *augment) {
+    return (CliOption){"augment", CLI_SWITCH,
+                       augment,   "shift training images by up to 2 pixels and mirror half of them",
+                       0,         0,
+                       NULL};
+}
+
+CliOption train_shift_option(int *shift) {
+    return (CliOption){
+        "shift", CLI_INT,
+        shift,   "shift training images by up to N pixels (mirrored too only with --augment)",
+        0,       27,
+        "N"};
+}
+
+int train_shift_pixels(bool augment, int shift) {
+    return shift > 0 ? shift : augment ? 2 : 0;
+}
+
 // region: augment
 void batch_augment(float *images, float *scratch, int B, int H, int W, int shift, bool mirror,
                    float background, Rng *rng) {

@@ -66,6 +66,13 @@ int train_threads(void);
 void batch_load(float *images, int *labels, const FashionMnist *data, const int *indices, int B,
                 float mean, float std);
 
+// The --augment and --shift rows of a training program's options, and the
+// shift they ask for: --shift N if given, else 2 pixels with --augment, else
+// none. --augment also mirrors (TrainOptions.mirror = augment).
+CliOption train_augment_option(bool *augment);
+CliOption train_shift_option(int *shift);
+int train_shift_pixels(bool augment, int shift);
+
 // Each image of images (B,1,H,W), in place: shifted by up to `shift` pixels
 // in x and in y (the uncovered border set to background) and, with mirror,
 // mirrored left to right with probability 1/2. scratch (H,W).
