@@ -70,6 +70,16 @@ bool config_from_meta(void *cfg, const char *prefix, const ConfigField *fields, 
 }
 // endregion: checkpoint-config
 
+bool checkpoint_fits_data(const SafetensorsMeta *meta, const char *path, const char *what,
+                          long long params, Error *err) {
+    if (meta->data_bytes == 0 || (unsigned long long)params * sizeof(float) == meta->data_bytes)
+        return true;
+    return error_set(err,
+                     "%s: the metadata describes a %s of %lld parameters (%lld bytes), but the "
+                     "file holds %llu bytes of tensor data",
+                     path, what, params, params * (long long)sizeof(float), meta->data_bytes);
+}
+
 static bool meta_float(const SafetensorsMeta *meta, const char *key, float *out, const char *path,
                        Error *err) {
     const char *text = safetensors_meta_get(meta, key);

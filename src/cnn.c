@@ -236,11 +236,32 @@ static bool kind_fits(const Model *model, const SafetensorsMeta *meta, const cha
                      body.num_stages, K);
 }
 
+bool cnn_sizes_check(const ResNetConfig *body, int num_classes, int B, Error *err) {
+    if (!resnet_sizes_check(body, B, err)) return false;
+    long long Cout = resnet_out_channels(body);
+    if ((long long)num_classes * Cout <= VIT_MAX_ELEMENTS) return true;
+    return error_set(
+        err, "head.weight (K,Cout) would hold %lld elements, more than the %lld an int indexes",
+        (long long)num_classes * Cout, VIT_MAX_ELEMENTS);
+}
+
+// Whether the file holds the parameters of the shape its metadata describes,
+// and that shape fits in memory for batches of B: before anything is built.
+static bool fits_file(const SafetensorsMeta *meta, const char *path, const ResNetConfig *body,
+                      int K, int B, Error *err) {
+    if (!checkpoint_fits_data(meta, path, "CNN", cnn_param_count(body, K), err)) return false;
+    Error why;
+    if (!cnn_sizes_check(body, K, B, &why))
+        return error_set(err, "%s: for batches of %d images, %s", path, B, why.message);
+    return true;
+}
+
 static Model *kind_open(const SafetensorsMeta *meta, const char *path, int B, float dropout,
                         Error *err) {
     ResNetConfig body;
     int K;
-    if (!read_config(meta, path, &body, &K, err)) return NULL;
+    if (!read_config(meta, path, &body, &K, err) || !fits_file(meta, path, &body, K, B, err))
+        return NULL;
     Cnn *m = xmalloc(sizeof *m);
     cnn_build(m, &body, K, dropout, B);
     return &m->model;

@@ -58,6 +58,10 @@ typedef struct {
 
 extern const ModelKind cnn_kind;
 
+// Whether a CNN of this body (checked) and K classes fits in memory for
+// batches of B images (resnet_sizes_check, and the head).
+bool cnn_sizes_check(const ResNetConfig *body, int num_classes, int B, Error *err);
+
 void cnn_build(Cnn *m, const ResNetConfig *body, int num_classes, float dropout, int B);
 void cnn_free(Cnn *m);
 // The body as resnet_init; the classifier zero, as the ViT's (every logit 0).

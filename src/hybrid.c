@@ -306,12 +306,34 @@ static bool kind_fits(const Model *model, const SafetensorsMeta *meta, const cha
                      path, c.image_size, c.image_size, c.in_channels, c.hidden_dim, c.num_layers);
 }
 
+bool hybrid_sizes_check(const ResNetConfig *stem, const VitConfig *encoder, int B, Error *err) {
+    Error why;
+    if (!resnet_sizes_check(stem, B, &why)) return error_set(err, "the stem's %s", why.message);
+    if (!vit_sizes_check(encoder, B, &why)) return error_set(err, "the encoder's %s", why.message);
+    return true;
+}
+
+// Whether the file holds the parameters of the shape its metadata describes,
+// and that shape fits in memory for batches of B: before anything is built.
+static bool fits_file(const SafetensorsMeta *meta, const char *path, const ResNetConfig *stem,
+                      const VitConfig *cfg, const HeadOptions *head, int B, Error *err) {
+    long long C = cfg->hidden_dim;
+    long long params = hybrid_param_count(stem, cfg) + (head->pre_logits ? C * C + C : 0);
+    if (!checkpoint_fits_data(meta, path, "hybrid", params, err)) return false;
+    Error why;
+    if (!hybrid_sizes_check(stem, cfg, B, &why))
+        return error_set(err, "%s: for batches of %d images, %s", path, B, why.message);
+    return true;
+}
+
 static Model *kind_open(const SafetensorsMeta *meta, const char *path, int B, float dropout,
                         Error *err) {
     ResNetConfig stem;
     VitConfig cfg;
     HeadOptions head;
-    if (!read_config(meta, path, &stem, &cfg, &head, err)) return NULL;
+    if (!read_config(meta, path, &stem, &cfg, &head, err) ||
+        !fits_file(meta, path, &stem, &cfg, &head, B, err))
+        return NULL;
     Hybrid *m = xmalloc(sizeof *m);
     hybrid_build(m, &stem, &cfg, &head, dropout, B);
     return &m->model;

@@ -72,6 +72,10 @@ VitConfig hybrid_encoder_config(const ResNetConfig *stem, const VitConfig *vit);
 // Whether stem and encoder fit together as above (err says how not).
 bool hybrid_config_check(const ResNetConfig *stem, const VitConfig *encoder, Error *err);
 
+// Whether a hybrid of this stem and encoder (checked) fits in memory for
+// batches of B images: resnet_sizes_check and vit_sizes_check (err says which).
+bool hybrid_sizes_check(const ResNetConfig *stem, const VitConfig *encoder, int B, Error *err);
+
 void hybrid_build(Hybrid *m, const ResNetConfig *stem, const VitConfig *encoder,
                   const HeadOptions *head, float dropout, int B);
 void hybrid_free(Hybrid *m);

@@ -4,6 +4,7 @@
 #include "resnet.h"
 
 #include <assert.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -144,6 +145,46 @@ double resnet_forward_flops(const ResNetConfig *cfg) {
         if (sh.proj) flops += 2 * Ho2 * 4 * w * Cu;
     }
     return flops;
+}
+
+// a * b, or LLONG_MAX when that overflows (both non-negative).
+static long long times(long long a, long long b) {
+    return b != 0 && a > LLONG_MAX / b ? LLONG_MAX : a * b;
+}
+
+// A (B, C, side, side) map's elements.
+static long long map_count(int B, long long C, long long side) {
+    return times(times(B, C), side * side);
+}
+
+bool resnet_sizes_check(const ResNetConfig *cfg, int B, Error *err) {
+    long long Cr = cfg->root_width, K = cfg->root_kernel, S1 = resnet_root_side(cfg);
+    long long weight = 0, in = 0, out = 0; // the largest unit weight, input map, output map
+    for (int u = 0; u < resnet_total_units(cfg); u++) {
+        ResNetUnitShape sh = resnet_unit_shape(cfg, u);
+        long long w = sh.w, Cu = sh.Cu, sizes[] = {w * w * 9, 4 * w * Cu, 4 * w * w};
+        for (int i = 0; i < 3; i++) weight = sizes[i] > weight ? sizes[i] : weight;
+        long long a = map_count(B, w > Cu ? w : Cu, sh.H), b = map_count(B, 4 * w, sh.Ho);
+        in = a > in ? a : in;
+        out = b > out ? b : out;
+    }
+    const struct {
+        const char *shape;
+        long long count;
+    } sizes[] = {
+        {"root.conv.weight (Cr,Cin,K,K)", Cr * cfg->in_channels * K * K},
+        {"a unit's largest weight", weight},
+        {"the images (B,Cin,S,S)", map_count(B, cfg->in_channels, cfg->image_size)},
+        {"the root's maps (B,Cr,S1,S1)", map_count(B, Cr, S1)},
+        {"a unit's input maps (B,Cu,H,H)", in},
+        {"a unit's output maps (B,4w,Ho,Ho)", out},
+        {"the convolutions' scratch", (long long)resnet_scratch_floats(cfg)},
+    };
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+        if (sizes[i].count > VIT_MAX_ELEMENTS)
+            return error_set(err, "%s would hold %lld elements, more than the %lld an int indexes",
+                             sizes[i].shape, sizes[i].count, VIT_MAX_ELEMENTS);
+    return true;
 }
 
 // ---- parameters and activations, listed once -------------------------------------------

@@ -86,6 +86,11 @@ extern const ResNetConfig resnet_cnn_body;
 // Every field in range, the used stages' values >= 1 and the others 0, the
 // root kernel odd, G dividing every width, at most RESNET_MAX_UNITS units.
 bool resnet_config_check(const ResNetConfig *cfg, Error *err);
+// Whether a ResNet of shape cfg (checked) fits in memory for batches of B
+// images: every weight, every (B, channels, side, side) map and the scratch,
+// counted in 64 bits before anything is allocated, within VIT_MAX_ELEMENTS
+// (what an int indexes). err names the largest and why.
+bool resnet_sizes_check(const ResNetConfig *cfg, int B, Error *err);
 int resnet_total_units(const ResNetConfig *cfg);
 // The output feature map: (B, resnet_out_channels, side, side).
 int resnet_out_channels(const ResNetConfig *cfg); // 4w of the last stage, or Cr
