@@ -418,12 +418,13 @@ static void run_training(const Options *opt, const FashionMnist *train, const Fa
     narrate_check(trainer_build(&t, &m.model, train, count, &to, &err), program, &err);
     narrate_check(model_takes(&m.model, test->rows, test->cols, 1, test->images_path, &err),
                   program, &err);
+    // the checkpoint to resume from read and checked before anything is written
+    if (opt->resume != NULL) narrate_check(trainer_resume(&t, opt->resume, &err), program, &err);
     // only now that the data and the model fit together, and before the first epoch
     narrate_check(outputs_writable(opt, &err), program, &err);
     narrate_model(&m);
     narrate_training(&t, opt);
     if (opt->resume != NULL) {
-        narrate_check(trainer_resume(&t, opt->resume, &err), program, &err);
         printf("Resumed from %s after epoch %d (step %ld); the shape came from its metadata.\n",
                opt->resume, t.epoch, t.opt.step);
     } else {

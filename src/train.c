@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -337,6 +338,22 @@ static bool same_save(const Model *m, const SafetensorsMeta *meta, const char *s
     return true;
 }
 
+// Adam's moments read from state: m finite, v finite and not negative (a
+// second moment is a mean of squares; sqrt of a negative one is NaN).
+static bool moments_sane(const AdamW *opt, const char *state, Error *err) {
+    for (size_t i = 0; i < opt->count; i++) {
+        if (!isfinite(opt->m[i]))
+            return error_set(err, "%s: tensor adamw.m: element %zu is %g; moments must be finite",
+                             state, i, opt->m[i]);
+        if (!isfinite(opt->v[i]) || opt->v[i] < 0.0f)
+            return error_set(err,
+                             "%s: tensor adamw.v: element %zu is %g; second moments must be "
+                             "finite and not negative",
+                             state, i, opt->v[i]);
+    }
+    return true;
+}
+
 // region: trainer-resume
 bool trainer_resume(Trainer *t, const char *path, Error *err) {
     char state[1024];
@@ -351,7 +368,7 @@ bool trainer_resume(Trainer *t, const char *path, Error *err) {
         return false;
     float *slots[2];
     Tensors view = optimizer_view(&t->opt, slots);
-    bool ok = safetensors_read(state, &view, err);
+    bool ok = safetensors_read(state, &view, err) && moments_sane(&t->opt, state, err);
     view_free(&view);
     *t->model->dropout_rng = dropout;
     return ok;

@@ -112,7 +112,8 @@ void trainer_state_path(char *out, size_t size, const char *checkpoint);
 bool trainer_save(const Trainer *t, const char *path, Error *err);
 // Continues where trainer_save left off: model, optimizer, epoch, dropout state.
 // Refuses a state file saved with other weights than path's (a save killed
-// between the two files).
+// between the two files), and moments that are not finite (or a negative
+// second moment), naming the file, the tensor and the element.
 bool trainer_resume(Trainer *t, const char *path, Error *err);
 
 #endif
