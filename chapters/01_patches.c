@@ -246,7 +246,7 @@ static void figure_tokens_vs_resolution(const char *dir) {
 // Reads every input and checks every size before anything is printed or written.
 static void load_inputs(const Options *opt, FashionMnist *test, Image *photo) {
     Error err;
-    fashion_mnist_load_test_or_exit(test, program, opt->data_dir, opt->index);
+    fashion_mnist_load_test_or_exit(test, program, opt->data_dir, FASHION_MNIST_SIDE, opt->index);
     cli_check_or_exit(patch_check(test->rows, test->cols, opt->patch, &err), program, "patch",
                       opt->patch, &err);
     if (opt->image == NULL) return;

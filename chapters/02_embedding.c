@@ -272,7 +272,7 @@ static void figure_similarity(const char *dir, int grid, int C, Rng *rng) {
 // Reads the data and checks every size before anything is printed or written.
 static void load_inputs(const Options *opt, FashionMnist *test) {
     Error err;
-    fashion_mnist_load_test_or_exit(test, program, opt->data_dir, opt->index);
+    fashion_mnist_load_test_or_exit(test, program, opt->data_dir, FASHION_MNIST_SIDE, opt->index);
     cli_check_or_exit(patch_check(test->rows, test->cols, opt->patch, &err), program, "patch",
                       opt->patch, &err);
 }

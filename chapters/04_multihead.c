@@ -258,7 +258,7 @@ static void load_inputs(const Options *opt, FashionMnist *test) {
                 opt->heads, opt->width, opt->heads);
         exit(2);
     }
-    fashion_mnist_load_test_or_exit(test, program, opt->data_dir, opt->index);
+    fashion_mnist_load_test_or_exit(test, program, opt->data_dir, FASHION_MNIST_SIDE, opt->index);
     cli_check_or_exit(patch_check(test->rows, test->cols, opt->patch, &err), program, "patch",
                       opt->patch, &err);
 }

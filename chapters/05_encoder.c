@@ -385,9 +385,7 @@ int main(int argc, char **argv) {
     const VitConfig cfg = opt.model;
     FashionMnist test;
     Error err;
-    fashion_mnist_load_test_or_exit(&test, program, opt.data_dir, opt.index);
-    narrate_check(fashion_mnist_check_size(&test, cfg.image_size, cfg.image_size, &err), program,
-                  &err);
+    fashion_mnist_load_test_or_exit(&test, program, opt.data_dir, cfg.image_size, opt.index);
     narrate_check(make_dirs(opt.out, &err), program, &err);
 
     printf("Chapter 05: the encoder\n\n");

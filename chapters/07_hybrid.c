@@ -84,6 +84,18 @@ static ResNetConfig cnn_body(const Options *opt) {
     return with_root(resnet_cnn_body, opt);
 }
 
+// Every model the flags describe fits in memory for batches of --batch B
+// (each size an int can index); else one line naming --batch, exit 2.
+static void check_batch(const Options *opt) {
+    ResNetConfig stem = hybrid_stem(opt), body = cnn_body(opt);
+    VitConfig encoder = hybrid_encoder_config(&stem, &vit_small);
+    Error err;
+    cli_check_or_exit(vit_sizes_check(&vit_small, opt->batch, &err) &&
+                          hybrid_sizes_check(&stem, &encoder, opt->batch, &err) &&
+                          cnn_sizes_check(&body, K, opt->batch, &err),
+                      program, "batch", opt->batch, &err);
+}
+
 // region: three-models
 // A new model of kind w for batches of B images, initialised from rng.
 static Model *model_new(Which w, const Options *opt, Rng *rng) {
@@ -733,6 +745,7 @@ static void parse_options(int argc, char **argv, Options *opt) {
     if (opt->grid == 0) opt->grid = opt->small_root ? 7 : 4;
     if (opt->grid != 4 && opt->grid != 7) refuse("--grid must be 4 or 7");
     hybrid_stem(opt); // refuses a grid the root cannot give
+    check_batch(opt);
     if (opt->full && opt->sizes != default_sizes) refuse("--full and --sizes do not go together");
     if (opt->full) opt->sizes = full_sizes;
     if (opt->predictions != NULL && opt->eval_only == NULL)
@@ -807,13 +820,18 @@ int main(int argc, char **argv) {
     const char *dir = fashion_mnist_dir(opt.data_dir);
     FashionMnist train, test;
     Error err;
-    narrate_check(fashion_mnist_load(&test, dir, FASHION_MNIST_TEST, &err), program, &err);
+    narrate_check(fashion_mnist_load(&test, dir, FASHION_MNIST_TEST, &err) &&
+                      fashion_mnist_check_size(&test, FASHION_MNIST_SIDE, FASHION_MNIST_SIDE, &err),
+                  program, &err);
     if (opt.eval_only != NULL) {
         run_eval_only(&opt, &test);
         fashion_mnist_free(&test);
         return 0;
     }
-    narrate_check(fashion_mnist_load(&train, dir, FASHION_MNIST_TRAIN, &err), program, &err);
+    narrate_check(
+        fashion_mnist_load(&train, dir, FASHION_MNIST_TRAIN, &err) &&
+            fashion_mnist_check_size(&train, FASHION_MNIST_SIDE, FASHION_MNIST_SIDE, &err),
+        program, &err);
     Experiment x = {0};
     int runs = plan(&x, &opt, all, train.count);
     narrate_check(outputs_writable(&x, &opt, &err), program, &err); // before the first run

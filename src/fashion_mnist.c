@@ -88,7 +88,7 @@ bool fashion_mnist_load(FashionMnist *out, const char *dir, FashionMnistSplit sp
 
 bool fashion_mnist_check_size(const FashionMnist *data, int rows, int cols, Error *err) {
     if (data->rows == rows && data->cols == cols) return true;
-    return error_set(err, "%s: images of %dx%d, the model takes %dx%d",
+    return error_set(err, "%s: images of %dx%d, not the %dx%d this program takes",
                      data->images_path[0] ? data->images_path : "the images", data->rows,
                      data->cols, rows, cols);
 }
@@ -118,11 +118,15 @@ CliOption fashion_mnist_data_option(const char **dir) {
 }
 
 void fashion_mnist_load_test_or_exit(FashionMnist *test, const char *program, const char *data_flag,
-                                     int index) {
+                                     int side, int index) {
     assert(index >= 0); // the --index option's range
     Error err;
     if (!fashion_mnist_load(test, fashion_mnist_dir(data_flag), FASHION_MNIST_TEST, &err))
         error_exit(program, &err, 1);
+    if (!fashion_mnist_check_size(test, side, side, &err)) {
+        fashion_mnist_free(test);
+        error_exit(program, &err, 1);
+    }
     if (index >= test->count) {
         fprintf(stderr, "%s: --index %d is past the %d test images\n", program, index, test->count);
         fashion_mnist_free(test);

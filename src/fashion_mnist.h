@@ -9,6 +9,7 @@
 #include "error.h"
 
 #define FASHION_MNIST_CLASSES     10
+#define FASHION_MNIST_SIDE        28 // H = W of its images
 #define FASHION_MNIST_DEFAULT_DIR "/usr/share/datasets/fashion-mnist"
 #define FASHION_MNIST_ENV         "FASHION_MNIST_DIR"
 
@@ -20,10 +21,10 @@
 typedef enum { FASHION_MNIST_TRAIN, FASHION_MNIST_TEST } FashionMnistSplit;
 
 typedef struct {
-    int count;             // number of images
-    int rows, cols;        // 28, 28
-    unsigned char *pixels; // (count, rows, cols), 0 = background, 255 = ink
-    unsigned char *labels; // (count), class index in 0..9
+    int count;              // number of images
+    int rows, cols;         // 28, 28
+    unsigned char *pixels;  // (count, rows, cols), 0 = background, 255 = ink
+    unsigned char *labels;  // (count), class index in 0..9
     char images_path[1024]; // the images file it was read from, for messages ("" if made here)
 } FashionMnist;
 
@@ -44,13 +45,15 @@ void fashion_mnist_free(FashionMnist *data);
 CliOption fashion_mnist_data_option(const char **dir);
 
 // For the chapter programs: loads the test set from fashion_mnist_dir(data_flag)
-// and checks that index (the --index flag, >= 0) is one of its images. When either
-// fails, prints one line naming the file or the flag and exits (status 1 or 2).
+// and checks that its images are side x side (the size the program takes) and
+// that index (the --index flag, >= 0) is one of them. When one fails, prints
+// one line naming the file or the flag and exits (status 1 for the data, 2 for
+// the flag).
 void fashion_mnist_load_test_or_exit(FashionMnist *test, const char *program, const char *data_flag,
-                                     int index);
+                                     int side, int index);
 
-// Whether data's images are rows x cols, the size a model takes: false with
-// "images file: images of 10x10, the model takes 28x28" in err.
+// Whether data's images are rows x cols, the size a program or a model takes:
+// false with "images file: images of 10x10, not the 28x28 this program takes" in err.
 bool fashion_mnist_check_size(const FashionMnist *data, int rows, int cols, Error *err);
 
 // Image i as floats in [0, 1]: out (rows, cols).

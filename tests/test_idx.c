@@ -424,7 +424,7 @@ Test(fashion_mnist, a_missing_labels_file_is_named) {
 Test(fashion_mnist, load_test_or_exit_loads_and_accepts_the_last_index) {
     write_fake_test_split(5, 5, -1, true);
     FashionMnist data;
-    fashion_mnist_load_test_or_exit(&data, "test", scratch_dir, 4);
+    fashion_mnist_load_test_or_exit(&data, "test", scratch_dir, 28, 4);
     cr_assert_eq(data.count, 5);
     fashion_mnist_free(&data);
 }
@@ -432,13 +432,13 @@ Test(fashion_mnist, load_test_or_exit_loads_and_accepts_the_last_index) {
 Test(fashion_mnist, load_test_or_exit_exits_2_on_an_index_past_the_images, .exit_code = 2) {
     write_fake_test_split(5, 5, -1, true);
     FashionMnist data;
-    fashion_mnist_load_test_or_exit(&data, "test", scratch_dir, 5);
+    fashion_mnist_load_test_or_exit(&data, "test", scratch_dir, 28, 5);
 }
 
 Test(fashion_mnist, load_test_or_exit_exits_1_on_a_missing_directory, .exit_code = 1) {
     char path[1024];
     FashionMnist data;
-    fashion_mnist_load_test_or_exit(&data, "test", scratch_path(path, "not-here"), 0);
+    fashion_mnist_load_test_or_exit(&data, "test", scratch_path(path, "not-here"), 28, 0);
 }
 
 // ---- Fashion-MNIST: where the data is ---------------------------------------------
