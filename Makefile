@@ -39,6 +39,7 @@ MODULES_08 := $(MODULES_07) shift conv2d_circular
 CHAPTERS   := 01_patches 02_embedding 03_attention 04_multihead 05_encoder 06_classifier \
               07_hybrid 08_equivariance
 BINS       := $(CHAPTERS:%=build/ch%)
+ASAN_BINS  := $(CHAPTERS:%=build/asan/ch%)
 number      = $(firstword $(subst _, ,$(1)))# 06_classifier -> 06
 # The tests link the highest MODULES_NN defined, which may be ahead of the last
 # chapter program (a chapter's layers come before its program).
@@ -121,8 +122,18 @@ build/test/objects: FORCE
 	@mkdir -p $(@D)
 	@echo '$(TEST_OBJS)' | cmp -s - $@ || echo '$(TEST_OBJS)' > $@
 
-build/test/run_tests: $(TEST_OBJS) build/test/objects
+build/test/run_tests: $(TEST_OBJS) build/test/objects $(ASAN_BINS)
 	$(CC) $(SANITIZE) $(OPENMP) $(filter %.o,$^) -o $@ $(shell pkg-config --libs criterion) $(LDLIBS)
+
+# The chapter programs with the same sanitizers, for the suites that run them
+# on bad input (tests/test_bad_input.c): build/asan/chNN_name.
+build/asan/ch%: chapters/%.c
+	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(OPENMP) $(WARNINGS) $(SANITIZE) $< $(filter %.o,$^) -o $@ $(LDLIBS)
+define asan_chapter_objects
+build/asan/ch$(1): $(MODULES_$(call number,$(1)):%=build/asan/%.o)
+endef
+$(foreach chapter,$(CHAPTERS),$(eval $(call asan_chapter_objects,$(chapter))))
+-include $(ASAN_BINS:=.d)
 
 FORCE:
 
