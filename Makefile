@@ -9,7 +9,7 @@ CFLAGS    ?= -O2 -g -fno-trapping-math
 OPENMP    := -fopenmp
 WARNINGS  := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla
 STD       := -std=c11 -D_POSIX_C_SOURCE=200809L
-PKGS      := zlib stb openblas
+PKGS      := zlib stb openblas libpng libjpeg
 PYTHON    := /usr/bin/python3
 CPPFLAGS  += -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
 LDLIBS    += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
