@@ -134,7 +134,7 @@ FORCE:
 # across runs), crashes saved as build/fuzz/crashes/NAME-*; any crash fails.
 FUZZ_CC      := clang
 FUZZ_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
-                -fsanitize-ignorelist=fuzz/ignorelist.txt -Wno-pass-failed
+                -Wno-pass-failed
 FUZZ_TARGETS := $(patsubst fuzz/%.c,%,$(wildcard fuzz/*.c))
 FUZZ_BINS    := $(FUZZ_TARGETS:%=build/fuzz/%)
 FUZZ_OBJS    := $(ALL_MODULES:%=build/fuzz/obj/%.o)
@@ -166,7 +166,7 @@ build/fuzz/obj/%.o: src/%.c
 	$(FUZZ_CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(OPENMP) $(WARNINGS) $(FUZZ_FLAGS) \
 	  -fsanitize=fuzzer-no-link -c $< -o $@
 
-build/fuzz/%: fuzz/%.c fuzz/fuzz_file.h fuzz/ignorelist.txt $(FUZZ_OBJS)
+build/fuzz/%: fuzz/%.c fuzz/fuzz_file.h $(FUZZ_OBJS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(OPENMP) $(WARNINGS) $(FUZZ_FLAGS) -fsanitize=fuzzer \
 	  $< $(FUZZ_OBJS) -o $@ $(LDLIBS)
