@@ -125,7 +125,8 @@ static void png_fail(png_structp png, png_const_charp message) {
     longjmp(r->jump, 1);
 }
 
-// libpng warns about damaged ancillary data it then skips; the pixels are whole.
+// libpng only warns about what it can skip with the pixels whole: a damaged
+// ancillary chunk, compressed data left over after the last row.
 static void png_warning_skipped(png_structp png, png_const_charp message) {
     (void)png, (void)message;
 }
