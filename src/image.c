@@ -1,22 +1,29 @@
 // image.c — 8-bit pictures: PNG writing (stb_image_write, into an AtomicFile),
-// PNG/JPEG reading (stb_image), smooth resizing (stb_image_resize), and the
-// renderings and drawing helpers the chapters use.
+// PNG reading (libpng) and JPEG reading (libjpeg-turbo), smooth resizing
+// (stb_image_resize), and the renderings and drawing helpers the chapters use.
 #include "image.h"
 
 #include <assert.h>
 #include <errno.h>
+#include <setjmp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
-#include <stb_image.h>
+#include <jpeglib.h>
+#include <png.h>
 #include <stb_image_resize.h>
 #include <stb_image_write.h>
 
 #include "files.h"
 
-#define MAX_SIDE   16384      // image_read refuses pictures larger than this
+// image_read and image_decode refuse:
+#define MAX_SIDE   16384      // pictures wider or higher than this
 #define MAX_PIXELS (1L << 26) // ... or with more pixels than this (64 M)
+#define MAX_BYTES  (1L << 28) // files larger than this (256 MiB)
+#define MAX_SCANS  500        // progressive JPEGs of more scans than this
 
 // ---- memory -----------------------------------------------------------------
 
@@ -30,10 +37,6 @@ Image image_new(int width, int height, int channels) {
 void image_free(Image *img) {
     free(img->pixels);
     *img = (Image){0, 0, 0, NULL};
-}
-
-static size_t image_bytes(const Image *img) {
-    return (size_t)img->width * (size_t)img->height * (size_t)img->channels;
 }
 
 // ---- files ------------------------------------------------------------------
@@ -64,86 +67,280 @@ bool image_write_png(const char *path, const Image *img, Error *err) {
     return atomic_commit(&af, err);
 }
 
-// Whether every Huffman table of a JPEG (file at its start) declares at most
-// 256 codes. stb_image 2.27 (Debian 12's) writes past the end of its tables
-// when one declares more, in stbi_info as much as in the decoder, so such a
-// file is refused before stb reads it. Walks the marker segments as stb does,
-// skipping the entropy-coded data after each scan (progressive files define
-// tables between scans). Not a JPEG: true. The file is left at its start.
-static bool jpeg_huffman_ok(FILE *f) {
-    bool ok = true;
-    if (getc(f) != 0xFF || getc(f) != 0xD8) goto done;
-    for (int c; ok && (c = getc(f)) != EOF;) {
-        if (c != 0xFF) continue; // entropy-coded data
-        int m;
-        while ((m = getc(f)) == 0xFF) {} // fill bytes
-        if (m == EOF || m == 0xD9) break; // the end of the image
-        if (m == 0x00 || m == 0x01 || (m >= 0xD0 && m <= 0xD8)) continue; // no length
-        int hi = getc(f), lo = getc(f);
-        if (lo == EOF) break;
-        long L = (hi << 8 | lo) - 2;
-        if (m != 0xC4) {
-            if (L < 0 || fseek(f, L, SEEK_CUR) != 0) break;
-            continue;
-        }
-        while (ok && L > 0) { // DHT: tables of a class byte, 16 counts, the codes
-            int n = 0, count = getc(f); // the class byte first
-            for (int i = 0; i < 16 && count != EOF; i++)
-                if ((count = getc(f)) != EOF) n += count;
-            ok = n <= 256; // past the end stb reads zeros: the counts so far count
-            if (count == EOF || fseek(f, n, SEEK_CUR) != 0) break;
-            L -= 17 + n;
-        }
+// ---- reading: PNG through libpng, JPEG through libjpeg-turbo -------------------
+//
+// Both libraries report a fatal problem by calling a handler that must not
+// return; ours copies the library's message and longjmps back to a small
+// function that only calls setjmp and the decoding steps. Everything those
+// steps change lives in a struct its caller owns, so nothing is left
+// indeterminate by the jump, and the caller frees what was made.
+
+// Whether a picture of width x height, as its header declares, may be decoded.
+static bool check_pixels(const char *name, uint64_t width, uint64_t height, Error *err) {
+    if (width == 0 || height == 0 || width > MAX_SIDE || height > MAX_SIDE ||
+        width * height > MAX_PIXELS)
+        return error_set(err,
+                         "%s: image is %llux%llu pixels; at most %dx%d and %ld pixels in all "
+                         "are read",
+                         name, (unsigned long long)width, (unsigned long long)height, MAX_SIDE,
+                         MAX_SIDE, MAX_PIXELS);
+    return true;
+}
+
+// An RGB picture as gray: the luma of ITU-R BT.601, 0.299 R + 0.587 G + 0.114 B,
+// rounded (a gray pixel stored as RGB, R = G = B, comes back exactly).
+static Image gray_from_rgb(const Image *rgb) {
+    Image gray = image_new(rgb->width, rgb->height, 1);
+    for (size_t i = 0; i < (size_t)rgb->width * rgb->height; i++) {
+        const unsigned char *p = rgb->pixels + 3 * i;
+        gray.pixels[i] = (unsigned char)((299 * p[0] + 587 * p[1] + 114 * p[2] + 500) / 1000);
     }
-done:
-    rewind(f);
+    return gray;
+}
+
+// img as `channels` channels; img itself is taken (freed if a copy is made).
+static Image with_channels(Image img, int channels) {
+    if (img.channels == channels) return img;
+    Image converted = channels == 3 ? image_to_rgb(&img) : gray_from_rgb(&img);
+    image_free(&img);
+    return converted;
+}
+
+// -- PNG --
+
+typedef struct {
+    const unsigned char *bytes; // the whole file
+    size_t size, at;            // its length, and how much libpng has read
+    png_structp png;            // libpng's reader, and the header it fills in
+    png_infop info;
+    png_bytep *rows;            // (height) pointers into img.pixels
+    Image img;                  // the picture, 8-bit gray or RGB, as it decodes
+    jmp_buf jump;               // where png_fail returns to
+    char message[200];          // libpng's reason, when it failed
+} PngRead;
+
+static void png_fail(png_structp png, png_const_charp message) {
+    PngRead *r = png_get_error_ptr(png);
+    snprintf(r->message, sizeof r->message, "%s", message);
+    longjmp(r->jump, 1);
+}
+
+// libpng only warns about what it can skip with the pixels whole: a damaged
+// ancillary chunk, compressed data left over after the last row.
+static void png_warning_skipped(png_structp png, png_const_charp message) {
+    (void)png, (void)message;
+}
+
+static void png_read_bytes(png_structp png, png_bytep data, size_t length) {
+    PngRead *r = png_get_io_ptr(png);
+    if (length > r->size - r->at) png_error(png, "the file ends early");
+    memcpy(data, r->bytes + r->at, length);
+    r->at += length;
+}
+
+// Reads the header, checks the size, then decodes as 8-bit gray or RGB:
+// 16-bit samples keep their high byte, palette indices become their colours,
+// 1, 2 and 4-bit gray is stretched to 0..255, alpha (and tRNS) is dropped.
+// Every chunk but IHDR, PLTE, tRNS, IDAT and IEND is skipped unread.
+static bool png_decode_steps(PngRead *r, const char *name, Error *err) {
+    png_set_read_fn(r->png, r, png_read_bytes);
+    png_set_keep_unknown_chunks(r->png, PNG_HANDLE_CHUNK_NEVER, NULL, -1);
+    png_set_user_limits(r->png, PNG_UINT_31_MAX, PNG_UINT_31_MAX); // check_pixels says no
+    png_read_info(r->png, r->info);
+    png_uint_32 W = png_get_image_width(r->png, r->info), H = png_get_image_height(r->png, r->info);
+    if (!check_pixels(name, W, H, err)) return false;
+    png_set_strip_16(r->png);
+    png_set_palette_to_rgb(r->png);
+    png_set_expand_gray_1_2_4_to_8(r->png);
+    png_set_strip_alpha(r->png);
+    png_set_interlace_handling(r->png);
+    png_read_update_info(r->png, r->info);
+    int C = png_get_channels(r->png, r->info);
+    if (png_get_bit_depth(r->png, r->info) != 8 || (C != 1 && C != 3) ||
+        png_get_rowbytes(r->png, r->info) != (size_t)W * C)
+        png_error(r->png, "an unexpected pixel layout after conversion");
+    r->img = image_new((int)W, (int)H, C);
+    r->rows = xmalloc(H * sizeof *r->rows);
+    for (png_uint_32 y = 0; y < H; y++) r->rows[y] = r->img.pixels + (size_t)y * W * C;
+    png_read_image(r->png, r->rows);
+    png_read_end(r->png, NULL); // the last CRC and the end of the file
+    return true;
+}
+
+static bool png_decode_or_jump(PngRead *r, const char *name, Error *err) {
+    if (setjmp(r->jump)) return error_set(err, "%s: corrupt PNG (%s)", name, r->message);
+    return png_decode_steps(r, name, err);
+}
+
+// A PNG as 8-bit gray (1 channel) or RGB (3), whichever it holds.
+static bool png_decode(const unsigned char *bytes, size_t size, const char *name, Image *out,
+                       Error *err) {
+    PngRead r = {.bytes = bytes, .size = size};
+    r.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &r, png_fail, png_warning_skipped);
+    r.info = r.png != NULL ? png_create_info_struct(r.png) : NULL;
+    bool ok = r.info != NULL ? png_decode_or_jump(&r, name, err)
+                             : error_set(err, "%s: out of memory starting libpng", name);
+    png_destroy_read_struct(&r.png, &r.info, NULL);
+    free(r.rows);
+    if (ok)
+        *out = r.img;
+    else
+        image_free(&r.img);
     return ok;
 }
 
-// Checks the header before decoding, so a corrupt or hostile size is refused.
-// Whether the file starts as a PNG (its 8-byte signature) or a JPEG (FF D8 FF)
-// does: stb_image would also decode BMP, GIF, PSD, TGA, HDR, PIC and PNM, more
-// decoders for a hostile file to reach than the two this reads. The file is
-// left at its start.
-static bool png_or_jpeg(FILE *f) {
-    static const unsigned char png[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
-    unsigned char head[8] = {0};
-    size_t got = fread(head, 1, sizeof head, f);
-    rewind(f);
-    return (got == 8 && memcmp(head, png, 8) == 0) ||
-           (got >= 3 && head[0] == 0xFF && head[1] == 0xD8 && head[2] == 0xFF);
+// -- JPEG --
+
+typedef struct {
+    struct jpeg_decompress_struct cinfo; // libjpeg's decoder; client_data points here
+    struct jpeg_error_mgr errors;
+    struct jpeg_progress_mgr progress;
+    Image img;                     // the picture, as it decodes
+    jmp_buf jump;                  // where jpeg_fail returns to
+    char message[JMSG_LENGTH_MAX]; // libjpeg's reason, when it failed
+    bool corrupt;                  // the reason is a warning about damaged data
+} JpegRead;
+
+static _Noreturn void jpeg_fail(j_common_ptr cinfo) {
+    JpegRead *r = cinfo->client_data;
+    cinfo->err->format_message(cinfo, r->message);
+    longjmp(r->jump, 1);
 }
 
-static bool check_size(const char *path, FILE *file, Error *err) {
-    if (!png_or_jpeg(file)) return error_set(err, "%s: not a PNG or JPEG file", path);
-    if (!jpeg_huffman_ok(file))
-        return error_set(err, "%s: corrupt JPEG (a Huffman table of more than 256 codes)", path);
-    int w, h, n;
-    if (!stbi_info_from_file(file, &w, &h, &n))
-        return error_set(err, "%s: cannot read as PNG or JPEG (%s)", path, stbi_failure_reason());
-    if (w <= 0 || h <= 0 || w > MAX_SIDE || h > MAX_SIDE || (long)w * h > MAX_PIXELS)
-        return error_set(err,
-                         "%s: image is %dx%d pixels; at most %dx%d and %ld pixels in all "
-                         "are read",
-                         path, w, h, MAX_SIDE, MAX_SIDE, MAX_PIXELS);
+// A warning (level -1) means damaged data that libjpeg would decode anyway,
+// giving wrong pixels: refused like an error. Trace messages are dropped.
+static void jpeg_warning_fails(j_common_ptr cinfo, int level) {
+    if (level >= 0) return;
+    ((JpegRead *)cinfo->client_data)->corrupt = true;
+    jpeg_fail(cinfo);
+}
+
+// Called as the input is read: refuses a progressive JPEG of more than MAX_SCANS
+// scans (each can make the decoder pass over the whole picture again).
+static void jpeg_count_scans(j_common_ptr cinfo) {
+    JpegRead *r = cinfo->client_data;
+    if (r->cinfo.input_scan_number <= MAX_SCANS) return;
+    snprintf(r->message, sizeof r->message, "more than %d progressive scans", MAX_SCANS);
+    longjmp(r->jump, 1);
+}
+
+// Reads the header, checks the size and the colours, then decodes as
+// `channels` channels (gray from a colour JPEG is its luma, Y).
+static bool jpeg_decode_steps(JpegRead *r, const unsigned char *bytes, size_t size,
+                              const char *name, int channels, Error *err) {
+    j_decompress_ptr d = &r->cinfo;
+    jpeg_mem_src(d, bytes, (unsigned long)size);
+    jpeg_read_header(d, TRUE);
+    if (!check_pixels(name, d->image_width, d->image_height, err)) return false;
+    J_COLOR_SPACE cs = d->jpeg_color_space;
+    if (cs != JCS_GRAYSCALE && cs != JCS_YCbCr && cs != JCS_RGB)
+        return error_set(err, "%s: a %s JPEG; only gray and colour (YCbCr or RGB) JPEGs are read",
+                         name, cs == JCS_CMYK || cs == JCS_YCCK ? "CMYK" : "multi-channel");
+    d->out_color_space = channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
+    jpeg_start_decompress(d);
+    assert(d->output_components == channels && d->output_width == d->image_width);
+    r->img = image_new((int)d->output_width, (int)d->output_height, channels);
+    size_t stride = (size_t)d->output_width * channels;
+    while (d->output_scanline < d->output_height) {
+        JSAMPROW row = r->img.pixels + d->output_scanline * stride;
+        jpeg_read_scanlines(d, &row, 1);
+    }
+    jpeg_finish_decompress(d); // the rest of the data, to the end-of-image marker
     return true;
+}
+
+static bool jpeg_decode_or_jump(JpegRead *r, const unsigned char *bytes, size_t size,
+                                const char *name, int channels, Error *err) {
+    if (setjmp(r->jump)) {
+        const char *why = r->message, *prefix = "Corrupt JPEG data: ";
+        if (strncmp(why, prefix, strlen(prefix)) == 0) why += strlen(prefix);
+        return error_set(err, "%s: %s (%s)", name, r->corrupt ? "corrupt JPEG data" : "bad JPEG",
+                         why);
+    }
+    jpeg_create_decompress(&r->cinfo); // clears all but err and client_data
+    r->cinfo.progress = &r->progress;
+    return jpeg_decode_steps(r, bytes, size, name, channels, err);
+}
+
+// A JPEG as `channels` channels (1 or 3).
+static bool jpeg_decode(const unsigned char *bytes, size_t size, const char *name, int channels,
+                        Image *out, Error *err) {
+    JpegRead r = {.img = {0}};
+    r.cinfo.err = jpeg_std_error(&r.errors);
+    r.errors.error_exit = jpeg_fail;
+    r.errors.emit_message = jpeg_warning_fails;
+    r.progress.progress_monitor = jpeg_count_scans;
+    r.cinfo.client_data = &r;
+    bool ok = jpeg_decode_or_jump(&r, bytes, size, name, channels, err);
+    jpeg_destroy_decompress(&r.cinfo);
+    if (ok)
+        *out = r.img;
+    else
+        image_free(&r.img);
+    return ok;
+}
+
+// -- either --
+
+static bool is_png(const unsigned char *bytes, size_t size) {
+    static const unsigned char signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+    return size >= 8 && memcmp(bytes, signature, 8) == 0;
+}
+
+static bool is_jpeg(const unsigned char *bytes, size_t size) {
+    return size >= 3 && bytes[0] == 0xFF && bytes[1] == 0xD8 && bytes[2] == 0xFF;
+}
+
+bool image_decode(const unsigned char *bytes, size_t size, const char *name, int channels,
+                  Image *out, Error *err) {
+    assert(channels == 1 || channels == 3);
+    Image img;
+    bool ok = is_png(bytes, size)    ? png_decode(bytes, size, name, &img, err)
+              : is_jpeg(bytes, size) ? jpeg_decode(bytes, size, name, channels, &img, err)
+                                     : error_set(err, "%s: not a PNG or JPEG file", name);
+    if (ok) *out = with_channels(img, channels);
+    return ok;
+}
+
+// The size of an open file, refused if larger than MAX_BYTES.
+static bool file_size(FILE *file, const char *path, size_t *size, Error *err) {
+    struct stat st;
+    if (fstat(fileno(file), &st) != 0)
+        return error_set(err, "%s: cannot read its size: %s", path, strerror(errno));
+    if (st.st_size > MAX_BYTES)
+        return error_set(err, "%s: file is %lld bytes; at most %ld are read", path,
+                         (long long)st.st_size, MAX_BYTES);
+    *size = (size_t)st.st_size;
+    return true;
+}
+
+// The whole of a regular file, at most MAX_BYTES, into *bytes (malloc'd).
+static bool read_whole(const char *path, unsigned char **bytes, size_t *size, Error *err) {
+    FILE *file = input_open(path, err);
+    if (file == NULL) return false;
+    size_t expected = 0;
+    if (!file_size(file, path, &expected, err)) {
+        fclose(file);
+        return false;
+    }
+    *bytes = xmalloc(expected + 1);
+    *size = fread(*bytes, 1, expected + 1, file); // one more: did it grow?
+    int failed = ferror(file) ? errno : 0;
+    fclose(file);
+    if (failed == 0 && *size == expected) return true;
+    free(*bytes);
+    return failed != 0 ? error_set(err, "%s: read failed: %s", path, strerror(failed))
+                       : error_set(err, "%s: the file changed while it was read", path);
 }
 
 bool image_read(const char *path, int channels, Image *out, Error *err) {
     assert(channels == 1 || channels == 3);
-    FILE *file = input_open(path, err);
-    if (file == NULL) return false;
-    bool ok = check_size(path, file, err);
-    int w, h, n;
-    unsigned char *pixels = ok ? stbi_load_from_file(file, &w, &h, &n, channels) : NULL;
-    fclose(file);
-    if (!ok) return false;
-    if (pixels == NULL)
-        return error_set(err, "%s: cannot decode image (%s)", path, stbi_failure_reason());
-    *out = image_new(w, h, channels);
-    memcpy(out->pixels, pixels, image_bytes(out));
-    stbi_image_free(pixels);
-    return true;
+    unsigned char *bytes;
+    size_t size;
+    if (!read_whole(path, &bytes, &size, err)) return false;
+    bool ok = image_decode(bytes, size, path, channels, out, err);
+    free(bytes);
+    return ok;
 }
 
 // ---- float arrays to pictures and back ---------------------------------------

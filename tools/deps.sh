@@ -14,7 +14,9 @@ packages=(
   libomp-14-dev          # its OpenMP runtime, for `make CC=clang`
   pkg-config             # finds the libraries' flags
   libcriterion-dev       # the test framework
-  libstb-dev             # stb_image, stb_image_write, stb_image_resize
+  libstb-dev             # stb_image_write, stb_image_resize (writing PNGs, resizing)
+  libpng-dev             # reading PNGs: libpng, made and fuzzed for untrusted files
+  libjpeg62-turbo-dev    # reading JPEGs: libjpeg-turbo, the same
   zlib1g-dev             # reading the gzipped IDX files
   libopenblas-dev        # fast matrix products
   gnuplot-nox            # plots (pngcairo terminal)

@@ -1,5 +1,6 @@
 // fuzz_seeds.c — writes the seed corpora of the fuzz targets (fuzz/corpus/),
-// each file made by the library itself where the library writes that format:
+// each file made by the library itself where the library writes that format
+// (and the image flavours it only reads by libpng's and libjpeg's encoders):
 // a few tiny valid inputs and a few broken ones per target. `make fuzz-seeds`
 // runs it; the output is committed, so a fresh clone fuzzes without it.
 //
@@ -7,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <jpeglib.h>
+#include <png.h>
 #include <stb_image_write.h>
 #include <zlib.h>
 #include "checkpoint.h"
@@ -110,7 +113,75 @@ static void jpeg_sink(void *context, void *data, int size) {
     fwrite(data, 1, (size_t)size, context);
 }
 
-// A gray and an RGB PNG, a JPEG, a truncated PNG.
+static FILE *seed_open(const char *name) {
+    char path[1024];
+    FILE *f = fopen(seed_path(path, "image", name), "wb");
+    if (f == NULL) {
+        fprintf(stderr, "fuzz_seeds: cannot write %s\n", path);
+        exit(1);
+    }
+    return f;
+}
+
+// A W x H PNG through libpng: rows of W samples of `depth` bits, each sample
+// (pixel * 37) masked to the depth, for the flavours image_write_png does not
+// write (palette with tRNS, 16-bit, alpha, interlaced). libpng's default error
+// handling ends the program on failure.
+static void write_png_flavour(const char *name, int W, int H, int depth, int color_type,
+                              int interlace) {
+    FILE *f = seed_open(name);
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+    png_infop info = png_create_info_struct(png);
+    png_init_io(png, f);
+    png_set_IHDR(png, info, (png_uint_32)W, (png_uint_32)H, depth, color_type, interlace,
+                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    if (color_type == PNG_COLOR_TYPE_PALETTE) {
+        png_color palette[4] = {{255, 0, 0}, {0, 255, 0}, {0, 0, 255}, {9, 9, 9}};
+        png_byte alpha[2] = {0, 128};
+        png_set_PLTE(png, info, palette, 4);
+        png_set_tRNS(png, info, alpha, 2, NULL);
+    }
+    png_write_info(png, info);
+    size_t rowbytes = png_get_rowbytes(png, info);
+    png_bytep image = xcalloc((size_t)H, rowbytes), *rows = xcalloc((size_t)H, sizeof *rows);
+    for (size_t i = 0; i < (size_t)H * rowbytes; i++) // palette: indices 0..3 only
+        image[i] = (png_byte)(i * 37 & (color_type == PNG_COLOR_TYPE_PALETTE ? 0x33 : 0xFF));
+    for (int y = 0; y < H; y++) rows[y] = image + (size_t)y * rowbytes;
+    png_write_image(png, rows);
+    png_write_end(png, NULL);
+    png_destroy_write_struct(&png, &info);
+    free(rows);
+    free(image);
+    fclose(f);
+}
+
+// An 8 x 8 JPEG through libjpeg: C = 1 gray, 3 colour (YCbCr), 4 CMYK; or progressive.
+static void write_jpeg_flavour(const char *name, int C, bool progressive) {
+    FILE *f = seed_open(name);
+    struct jpeg_compress_struct c;
+    struct jpeg_error_mgr errors;
+    c.err = jpeg_std_error(&errors);
+    jpeg_create_compress(&c);
+    jpeg_stdio_dest(&c, f);
+    c.image_width = 8, c.image_height = 8, c.input_components = C;
+    c.in_color_space = C == 1 ? JCS_GRAYSCALE : C == 3 ? JCS_RGB : JCS_CMYK;
+    jpeg_set_defaults(&c);
+    jpeg_set_quality(&c, 50, TRUE);
+    if (progressive) jpeg_simple_progression(&c);
+    jpeg_start_compress(&c, TRUE);
+    unsigned char row[8 * 4];
+    for (JSAMPROW r = row; c.next_scanline < 8;) {
+        for (int i = 0; i < 8 * C; i++) row[i] = (unsigned char)(i * 29 + c.next_scanline * 13);
+        jpeg_write_scanlines(&c, &r, 1);
+    }
+    jpeg_finish_compress(&c);
+    jpeg_destroy_compress(&c);
+    fclose(f);
+}
+
+// A gray and an RGB PNG (the library's own), a JPEG (stb_image_write's), a
+// truncated PNG; PNGs with a palette and tRNS, 16-bit gray, interlaced RGBA;
+// gray, progressive and CMYK JPEGs.
 static void image_seeds(void) {
     Error err;
     char path[1024];
@@ -120,15 +191,20 @@ static void image_seeds(void) {
     if (!image_write_png(seed_path(path, "image", "gray-5x4.png"), &gray, &err) ||
         !image_write_png(seed_path(path, "image", "rgb-3x2.png"), &rgb, &err))
         error_exit("fuzz_seeds", &err, 1);
-    FILE *f = fopen(seed_path(path, "image", "rgb-3x2.jpg"), "wb");
-    if (f == NULL || !stbi_write_jpg_to_func(jpeg_sink, f, 3, 2, 3, rgb.pixels, 50) ||
-        fclose(f) != 0) {
-        fprintf(stderr, "fuzz_seeds: cannot write %s\n", path);
+    FILE *f = seed_open("rgb-3x2.jpg");
+    if (!stbi_write_jpg_to_func(jpeg_sink, f, 3, 2, 3, rgb.pixels, 50) || fclose(f) != 0) {
+        fprintf(stderr, "fuzz_seeds: cannot write rgb-3x2.jpg\n");
         exit(1);
     }
     write_prefix("image", "gray-truncated.png", "gray-5x4.png", 40);
     image_free(&gray);
     image_free(&rgb);
+    write_png_flavour("palette-4bit-5x3.png", 5, 3, 4, PNG_COLOR_TYPE_PALETTE, PNG_INTERLACE_NONE);
+    write_png_flavour("gray16-3x2.png", 3, 2, 16, PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE);
+    write_png_flavour("rgba-interlaced-9x9.png", 9, 9, 8, PNG_COLOR_TYPE_RGBA, PNG_INTERLACE_ADAM7);
+    write_jpeg_flavour("gray-8x8.jpg", 1, false);
+    write_jpeg_flavour("progressive-8x8.jpg", 3, true);
+    write_jpeg_flavour("cmyk-8x8.jpg", 4, false);
 }
 
 // Command lines, one argument a line, for fuzz/cli.c's table.
