@@ -389,14 +389,15 @@ static TrainOptions train_options(const Options *opt, float mean, float std) {
 }
 
 // Every file the run writes can be written: the figures' directory, the
-// checkpoint, the optimizer's state beside it and the predictions.
+// checkpoint, the optimizer's state beside it and the predictions. The
+// figures' directory is made last, so a refused run leaves none behind.
 static bool outputs_writable(const Options *opt, Error *err) {
     char state[1024];
     trainer_state_path(state, sizeof state, opt->checkpoint);
-    return plot_dir_check(opt->out, err) && make_dirs(opt->out, err) &&
+    return plot_dir_check(opt->out, err) &&
+           (opt->predictions == NULL || output_check(opt->predictions, err)) &&
            make_parent_dirs(opt->checkpoint, err) && output_check(opt->checkpoint, err) &&
-           output_check(state, err) &&
-           (opt->predictions == NULL || output_check(opt->predictions, err));
+           output_check(state, err) && make_dirs(opt->out, err);
 }
 
 // Builds, trains (or resumes) and reports.

@@ -800,15 +800,14 @@ static int plan(Experiment *x, const Options *opt, bool all, int train_count) {
 
 // The figures' directory and the models this invocation saves can be written.
 static bool outputs_writable(const Experiment *x, const Options *opt, Error *err) {
-    if (!plot_dir_check(opt->out, err) || !make_dirs(opt->out, err) || !make_dirs(opt->models, err))
-        return false;
+    if (!plot_dir_check(opt->out, err) || !make_dirs(opt->models, err)) return false;
     for (Which w = VIT; w < MODEL_KINDS; w++) {
         char path[1100];
         if (x->trained[w] && save_path(w, opt, path, sizeof path) != NULL &&
             !output_check(path, err))
             return false;
     }
-    return true;
+    return make_dirs(opt->out, err); // last, so a refused run leaves no empty directory
 }
 
 int main(int argc, char **argv) {

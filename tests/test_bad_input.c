@@ -714,3 +714,20 @@ Test(bad_input, chapter_06_refuses_flags_whose_sizes_overflow) {
     const char *const left[] = {p.out, NULL};
     expect_program_refuses("ch06_classifier", args, 2, says, left);
 }
+
+Test(bad_input, an_output_that_cannot_be_written_leaves_no_figures_directory) {
+    Places p;
+    places_make(&p);
+    write_split(p.data, "t10k", 12, 28);
+    write_split(p.data, "train", 20, 28);
+    const char *const left[] = {p.out, NULL};
+    const char *const ch06[] = {
+        "--data",   p.data, "--out", p.out, "--checkpoint", "/proc/vit-in-c/vit.safetensors",
+        "--epochs", "1",    NULL};
+    const char *const says[] = {"/proc/vit-in-c", NULL};
+    expect_program_refuses("ch06_classifier", ch06, 1, says, left);
+    const char *const ch07[] = {"--data", p.data,    "--out", p.out,      "--model",
+                                "cnn",    "--sizes", "10",    "--models", "/proc/vit-in-c",
+                                NULL};
+    expect_program_refuses("ch07_hybrid", ch07, 1, says, left);
+}
