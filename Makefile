@@ -9,7 +9,7 @@ CFLAGS    ?= -O2 -g -fno-trapping-math
 OPENMP    := -fopenmp
 WARNINGS  := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla
 STD       := -std=c11 -D_POSIX_C_SOURCE=200809L
-PKGS      := zlib stb openblas
+PKGS      := zlib stb openblas lapacke
 PYTHON    := /usr/bin/python3
 CPPFLAGS  += -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
 LDLIBS    += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
@@ -23,7 +23,7 @@ SANITIZE  += $(if $(findstring clang,$(shell $(CC) --version 2>/dev/null)),-Wno-
 # A new chapter needs only its MODULES_NN line and its name in CHAPTERS; the
 # tests link the highest MODULES_NN.
 MODULES_01 := error files rng cli gunzip idx fashion_mnist colormap image plot patch text narrate
-MODULES_02 := $(MODULES_01) tensors matmul linear conv2d embed
+MODULES_02 := $(MODULES_01) tensors matmul linear conv2d embed mosaic
 MODULES_03 := $(MODULES_02) attention standardize
 MODULES_04 := $(MODULES_03) mha
 MODULES_05 := $(MODULES_04) layernorm gelu vit_config encoder
@@ -35,6 +35,7 @@ MODULES_07 := $(MODULES_06) conv2d_gemm conv2d_gemm_backward weight_standardize 
               maxpool maxpool_backward global_avgpool global_avgpool_backward resnet \
               resnet_backward hybrid cnn
 MODULES_08 := $(MODULES_07) shift conv2d_circular
+MODULES_09 := $(MODULES_08) pca attention_distance rollout
 
 CHAPTERS   := 01_patches 02_embedding 03_attention 04_multihead 05_encoder 06_classifier \
               07_hybrid 08_equivariance

@@ -17,6 +17,7 @@ packages=(
   libstb-dev             # stb_image, stb_image_write, stb_image_resize
   zlib1g-dev             # reading the gzipped IDX files
   libopenblas-dev        # fast matrix products
+  liblapacke-dev         # LAPACK's C interface: chapter 09's eigen-decomposition (PCA)
   gnuplot-nox            # plots (pngcairo terminal)
   fonts-dejavu-core      # the font the plots use
   pandoc                 # weaving docs/*.md into HTML
