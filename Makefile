@@ -9,7 +9,7 @@ CFLAGS    ?= -O2 -g -fno-trapping-math
 OPENMP    := -fopenmp
 WARNINGS  := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla
 STD       := -std=c11 -D_POSIX_C_SOURCE=200809L
-PKGS      := zlib stb openblas libpng libjpeg
+PKGS      := zlib stb openblas libpng libjpeg lapacke
 PYTHON    := /usr/bin/python3
 CPPFLAGS  += -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
 LDLIBS    += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
@@ -23,7 +23,7 @@ SANITIZE  += $(if $(findstring clang,$(shell $(CC) --version 2>/dev/null)),-Wno-
 # A new chapter needs only its MODULES_NN line and its name in CHAPTERS; the
 # tests link the highest MODULES_NN.
 MODULES_01 := error files rng cli gunzip idx fashion_mnist colormap image plot patch text narrate
-MODULES_02 := $(MODULES_01) tensors matmul linear conv2d embed
+MODULES_02 := $(MODULES_01) tensors matmul linear conv2d embed mosaic
 MODULES_03 := $(MODULES_02) attention standardize
 MODULES_04 := $(MODULES_03) mha
 MODULES_05 := $(MODULES_04) layernorm gelu vit_config encoder
@@ -35,9 +35,10 @@ MODULES_07 := $(MODULES_06) conv2d_gemm conv2d_gemm_backward weight_standardize 
               maxpool maxpool_backward global_avgpool global_avgpool_backward resnet \
               resnet_backward hybrid cnn
 MODULES_08 := $(MODULES_07) shift conv2d_circular
+MODULES_09 := $(MODULES_08) pca attention_distance rollout
 
 CHAPTERS   := 01_patches 02_embedding 03_attention 04_multihead 05_encoder 06_classifier \
-              07_hybrid 08_equivariance
+              07_hybrid 08_equivariance 09_inspect
 BINS       := $(CHAPTERS:%=build/ch%)
 ASAN_BINS  := $(CHAPTERS:%=build/asan/ch%)
 number      = $(firstword $(subst _, ,$(1)))# 06_classifier -> 06
@@ -56,12 +57,19 @@ QUICK_ARGS_06 := --epochs 1 --train-limit 2000 --checkpoint build/quick/models/v
 QUICK_ARGS_07 := --sizes 500,1000 --epochs 1 --min-steps 10 --models build/quick/models \
                  --vit-model build/quick/models/vit.safetensors
 QUICK_ARGS_08 := --models build/quick/models
+QUICK_ARGS_09 := --models build/quick/models
 RUN        := $(if $(QUICK),build/quick,build)
 FIGURES    := $(if $(QUICK),build/quick/figures,figures)
 HTML_DIR   := $(if $(QUICK),build/quick/html,docs/html)
 HTML       := $(PAGES:docs/%.md=$(HTML_DIR)/%.html)
 OUTPUTS    := $(CHAPTERS:%=$(RUN)/out/ch%.txt)
 export WEAVE_OUTPUTS := $(RUN)/out
+# Models a chapter reads that no earlier chapter's own run makes: NEEDS_NN is
+# made just before chapter NN runs in `make figures`. Chapter 09 inspects a ViT
+# with more patches than chapter 06's (patch 4: a 7x7 grid), trained by chapter
+# 06's program with its recipe (3 epochs; QUICK=1: 1 epoch on 2,000 images).
+NEEDS_09   := $(RUN)/models/vit_p4.safetensors
+P4_ARGS    := $(if $(QUICK),--epochs 1 --train-limit 2000,--epochs 3)
 # The flags chapter $(1) (say 06_classifier) runs with in `make figures`.
 chapter_flags = --out $(FIGURES)/ch$(call number,$(1)) $(if $(QUICK),$(QUICK_ARGS_$(call number,$(1))))
 
@@ -187,6 +195,7 @@ build/fuzz/%: fuzz/%.c fuzz/fuzz_file.h $(FUZZ_OBJS)
 figures: $(BINS)                             ## run every chapter with its defaults: figures/chNN/
 	@mkdir -p $(RUN)/out
 	@$(foreach c,$(CHAPTERS),\
+	   $(if $(NEEDS_$(call number,$c)),$(MAKE) --no-print-directory $(NEEDS_$(call number,$c));) \
 	   printf '\n===== build/ch%s =====\n' $c; \
 	   ./build/ch$c $(call chapter_flags,$c) | tee $(RUN)/out/ch$c.txt.tmp; \
 	   mv $(RUN)/out/ch$c.txt.tmp $(RUN)/out/ch$c.txt;)
@@ -194,6 +203,13 @@ figures: $(BINS)                             ## run every chapter with its defau
 $(RUN)/out/ch%.txt: build/ch%
 	@mkdir -p $(@D)
 	./$< $(call chapter_flags,$*) > $@.tmp && mv $@.tmp $@
+
+$(RUN)/out/ch09_inspect.txt: $(NEEDS_09)
+
+$(RUN)/models/vit_p4.safetensors: build/ch06_classifier
+	@mkdir -p $(@D)
+	@printf '\n===== build/ch06_classifier --patch 4: the second ViT of chapter 09 (a 7x7 grid) =====\n'
+	./build/ch06_classifier --patch 4 $(P4_ARGS) --checkpoint $@ --out $(RUN)/ch06_p4
 
 build/weave: tools/weave.c
 	@mkdir -p $(@D)

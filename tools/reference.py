@@ -20,7 +20,9 @@ module of those, loaded with the same weights by name; and the whole hybrid
 (that ResNet in front of torchvision's VisionTransformer) and CNN (that ResNet,
 average pooling, nn.Linear), with the loss's gradient of every parameter, in
 float64. For chapter 08, nn.Conv2d with padding_mode='circular' and the
-circular padding itself (F.pad(..., mode='circular')), in float64. Needs Debian's
+circular padding itself (F.pad(..., mode='circular')), in float64. For chapter 09,
+NumPy's principal components (np.cov, np.linalg.eigh) of a small set of vectors.
+Needs Debian's
 python3-torch (1.13), python3-torchvision and python3-numpy.
 
 The files (little-endian; the same text is in tests/fixture.h and
@@ -769,6 +771,30 @@ def conv_circular():
     return t
 
 
+# ---- chapter 09: principal components ---------------------------------------------
+
+
+def pca():
+    """Principal components with NumPy, in float64: 40 vectors of 12 numbers
+    (X = Z A + noise, Z (40,4), so four directions carry most of the variance
+    and the eigenvalues are distinct), centred, np.cov (divides by n - 1),
+    np.linalg.eigh, sorted by decreasing eigenvalue. Keeps "pca.x" (40,12),
+    "pca.components" (12,12), row k the k-th component (sign as eigh gives it:
+    the C code may return -v) and "pca.variance" (12)."""
+    import numpy as np
+    rng = np.random.default_rng(SEED)
+    n, d, k = 40, 12, 4
+    x = rng.standard_normal((n, k)) @ (3.0 * rng.standard_normal((k, d)))
+    x = (x + 0.3 * rng.standard_normal((n, d)) + 2.0).astype(np.float32).astype(np.float64)
+    w, v = np.linalg.eigh(np.cov(x, rowvar=False))
+    order = np.argsort(w)[::-1]
+    t = OrderedDict()
+    t["pca.x"] = torch.from_numpy(x)
+    t["pca.components"] = torch.from_numpy(np.ascontiguousarray(v[:, order].T))
+    t["pca.variance"] = torch.from_numpy(np.ascontiguousarray(w[order]))
+    return t
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: reference.py OUTPUT_DIR")
@@ -803,6 +829,7 @@ def main():
     with torch.no_grad():
         torch.manual_seed(SEED)
         write(directory, "08_conv_circular.bin", conv_circular())
+    write(directory, "09_pca.bin", pca())
 
 
 if __name__ == "__main__":
