@@ -27,6 +27,15 @@ bool checkpoint_load(const char *path, Model *m, Error *err);
 // with (*out)->kind->close.
 bool checkpoint_open(const char *path, const ModelKind *const *kinds, int kind_count, int B,
                      float dropout, Model **out, float *mean, float *std, Error *err);
+// The same from an Input (files.h): a file open, or bytes in memory.
+bool checkpoint_open_from(Input *in, const ModelKind *const *kinds, int kind_count, int B,
+                          float dropout, Model **out, float *mean, float *std, Error *err);
+// Whether a model of params parameters (from meta's shape) takes exactly the
+// bytes of tensor data meta's file holds (meta->data_bytes; 0, meta made here:
+// true), so that metadata that does not describe its own file is refused
+// before a model is built. what names the model in the message ("ViT").
+bool checkpoint_fits_data(const SafetensorsMeta *meta, const char *path, const char *what,
+                          long long params, Error *err);
 // The input normalisation of path: input = (pixel/255 - mean) / std, mean
 // within +-1e6 and std at least CHECKPOINT_MIN_STD, so the inputs stay finite.
 #define CHECKPOINT_MIN_STD 1e-6f

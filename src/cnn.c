@@ -240,7 +240,9 @@ static Model *kind_open(const SafetensorsMeta *meta, const char *path, int B, fl
                         Error *err) {
     ResNetConfig body;
     int K;
-    if (!read_config(meta, path, &body, &K, err)) return NULL;
+    if (!read_config(meta, path, &body, &K, err) ||
+        !checkpoint_fits_data(meta, path, "CNN", cnn_param_count(&body, K), err))
+        return NULL;
     Cnn *m = xmalloc(sizeof *m);
     cnn_build(m, &body, K, dropout, B);
     return &m->model;

@@ -311,7 +311,10 @@ static Model *kind_open(const SafetensorsMeta *meta, const char *path, int B, fl
     ResNetConfig stem;
     VitConfig cfg;
     HeadOptions head;
-    if (!read_config(meta, path, &stem, &cfg, &head, err)) return NULL;
+    if (!read_config(meta, path, &stem, &cfg, &head, err) ||
+        !checkpoint_fits_data(meta, path, "hybrid",
+                              resnet_param_count(&stem) + vit_model_param_count(&cfg, &head), err))
+        return NULL;
     Hybrid *m = xmalloc(sizeof *m);
     hybrid_build(m, &stem, &cfg, &head, dropout, B);
     return &m->model;
