@@ -148,27 +148,35 @@ FORCE:
 # ---- fuzzing: libFuzzer targets in fuzz/, built with clang -----------------
 
 # One program per fuzz/NAME.c, linked with the highest MODULES_NN under ASan
-# and UBSan; its seeds are fuzz/corpus/NAME/. With FUZZ_SECONDS=N each runs N
-# seconds on build/fuzz/corpus/NAME/ (the seeds copied in, new inputs kept there
-# across runs), crashes saved as build/fuzz/crashes/NAME-*; any crash fails.
+# and UBSan; its seeds are fuzz/corpus/NAME/. FUZZ_TARGETS picks some (all by
+# default; `make fuzz-NAME` is one). With FUZZ_SECONDS=N each runs N seconds,
+# with FUZZ_RUNS=N each runs N inputs (both: whichever comes first), on
+# build/fuzz/corpus/NAME/ (the seeds copied in, new inputs kept there across
+# runs); FUZZ_ARGS adds libFuzzer flags. Crashes are saved as
+# build/fuzz/crashes/NAME-*; any crash fails, after the other targets have run.
 FUZZ_CC      := clang
 FUZZ_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
                 -Wno-pass-failed
 FUZZ_TARGETS := $(patsubst fuzz/%.c,%,$(wildcard fuzz/*.c))
 FUZZ_BINS    := $(FUZZ_TARGETS:%=build/fuzz/%)
 FUZZ_OBJS    := $(ALL_MODULES:%=build/fuzz/obj/%.o)
+FUZZ_LIMITS  := $(if $(FUZZ_SECONDS),-max_total_time=$(FUZZ_SECONDS)) $(if $(FUZZ_RUNS),-runs=$(FUZZ_RUNS))
 
-fuzz: deps                                   ## build fuzz/ (clang, libFuzzer); FUZZ_SECONDS=N runs each N s
+fuzz: deps                                   ## build fuzz/ (clang, libFuzzer); FUZZ_SECONDS=N or FUZZ_RUNS=N runs each
 	@$(MAKE) --no-print-directory $(FUZZ_BINS)
-ifdef FUZZ_SECONDS
+ifneq ($(FUZZ_SECONDS)$(FUZZ_RUNS),)
 	@mkdir -p build/fuzz/crashes
 	@status=0; for t in $(FUZZ_TARGETS); do \
 	   mkdir -p build/fuzz/corpus/$$t && cp fuzz/corpus/$$t/* build/fuzz/corpus/$$t/; \
-	   printf '\n===== build/fuzz/%s, %s s =====\n' $$t $(FUZZ_SECONDS); \
-	   build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	   printf '\n===== build/fuzz/%s %s =====\n' $$t '$(strip $(FUZZ_LIMITS) $(FUZZ_ARGS))'; \
+	   build/fuzz/$$t $(FUZZ_LIMITS) $(FUZZ_ARGS) -print_final_stats=1 \
 	     -artifact_prefix=build/fuzz/crashes/$$t- build/fuzz/corpus/$$t || status=1; \
 	 done; exit $$status
 endif
+
+fuzz-%:                                      ## one target: make fuzz-idx FUZZ_SECONDS=60 is make fuzz FUZZ_TARGETS=idx ...
+	@test -f fuzz/$*.c || { echo "no fuzz target fuzz/$*.c" >&2; exit 2; }
+	@$(MAKE) --no-print-directory fuzz FUZZ_TARGETS=$*
 
 fuzz-seeds: build/fuzz_seeds                 ## rewrite the seed corpora fuzz/corpus/ (made by the library)
 	build/fuzz_seeds fuzz/corpus
@@ -185,7 +193,7 @@ build/fuzz/obj/%.o: src/%.c
 	$(FUZZ_CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(OPENMP) $(WARNINGS) $(FUZZ_FLAGS) \
 	  -fsanitize=fuzzer-no-link -c $< -o $@
 
-build/fuzz/%: fuzz/%.c fuzz/fuzz_file.h $(FUZZ_OBJS)
+build/fuzz/%: fuzz/%.c $(FUZZ_OBJS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(OPENMP) $(WARNINGS) $(FUZZ_FLAGS) -fsanitize=fuzzer \
 	  $< $(FUZZ_OBJS) -o $@ $(LDLIBS)
@@ -256,4 +264,4 @@ reference:                                   ## regenerate tests/fixtures/ with 
 clean:                                       ## remove build/ and the woven HTML
 	rm -rf build docs/html
 
--include $(OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(FUZZ_OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(FUZZ_OBJS:.o=.d) $(FUZZ_BINS:=.d)

@@ -733,9 +733,13 @@ int main(int argc, char **argv) {
         for (int i = 0; i < count; i++)
             saved_path(paths[i], sizeof paths[i], &opt, i); // before any work
     FashionMnist test;
-    fashion_mnist_load_test_or_exit(&test, program, opt.data_dir, SAMPLE - 1);
+    fashion_mnist_load_test_or_exit(&test, program, opt.data_dir, S, 0);
     Error err;
-    narrate_check(fashion_mnist_check_size(&test, S, S, &err), program, &err);
+    if (test.count < SAMPLE) {
+        error_set(&err, "%s: %d test images; this chapter inspects the first %d", test.images_path,
+                  test.count, SAMPLE);
+        error_exit(program, &err, 1);
+    }
     narrate_check(make_dirs(opt.out, &err), program, &err);
     Inspected xs[MAX_MODELS];
     for (int i = 0; i < count; i++)

@@ -150,13 +150,26 @@ static const ModelKind *find_kind(const SafetensorsMeta *meta, const ModelKind *
 // region: checkpoint-open
 bool checkpoint_open(const char *path, const ModelKind *const *kinds, int kind_count, int B,
                      float dropout, Model **out, float *mean, float *std, Error *err) {
+    Input in;
+    if (!input_open_file(&in, path, err)) return false;
+    bool ok = checkpoint_open_from(&in, kinds, kind_count, B, dropout, out, mean, std, err);
+    input_close(&in);
+    return ok;
+}
+
+// The metadata first: the kind, the normalisation, then the kind's open checks
+// the shape and that its parameters take exactly the file's bytes of data
+// before it builds anything; then the weights.
+bool checkpoint_open_from(Input *in, const ModelKind *const *kinds, int kind_count, int B,
+                          float dropout, Model **out, float *mean, float *std, Error *err) {
+    const char *path = in->name;
     SafetensorsMeta meta;
-    if (!safetensors_read_meta(path, &meta, err)) return false;
+    if (!safetensors_read_meta_from(in, &meta, err)) return false;
     const ModelKind *kind = find_kind(&meta, kinds, kind_count, path, err);
     if (kind == NULL || !meta_normalization(&meta, path, mean, std, err)) return false;
     Model *m = kind->open(&meta, path, B, dropout, err);
     if (m == NULL) return false;
-    if (!safetensors_read(path, m->params, err) || !weights_finite(m->params, path, err)) {
+    if (!safetensors_read_from(in, m->params, err) || !weights_finite(m->params, path, err)) {
         kind->close(m);
         return false;
     }

@@ -27,6 +27,9 @@ bool checkpoint_load(const char *path, Model *m, Error *err);
 // with (*out)->kind->close.
 bool checkpoint_open(const char *path, const ModelKind *const *kinds, int kind_count, int B,
                      float dropout, Model **out, float *mean, float *std, Error *err);
+// The same from an Input (files.h): a file open, or bytes in memory.
+bool checkpoint_open_from(Input *in, const ModelKind *const *kinds, int kind_count, int B,
+                          float dropout, Model **out, float *mean, float *std, Error *err);
 // Whether a model of params parameters (a "ViT", a "hybrid", ...: what)
 // takes exactly the bytes of tensor data meta's file holds (meta->data_bytes;
 // 0, meta made here: true): metadata that does not describe its own file is

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -56,6 +57,33 @@ FILE *input_open(const char *path, Error *err) {
         error_set(err, "%s: cannot open: %s", path, strerror(errno));
     if (file == NULL) close(fd);
     return file;
+}
+
+bool input_open_file(Input *in, const char *path, Error *err) {
+    *in = (Input){.name = path};
+    in->file = input_open(path, err);
+    if (in->file == NULL) return false;
+    struct stat st;
+    if (fstat(fileno(in->file), &st) == 0) {
+        in->size = (unsigned long long)st.st_size;
+        return true;
+    }
+    error_set(err, "%s: cannot read its status: %s", path, strerror(errno));
+    input_close(in);
+    return false;
+}
+
+bool input_open_memory(Input *in, const void *data, size_t size, const char *name, Error *err) {
+    *in = (Input){.size = size, .name = name};
+    // fmemopen wants a non-const buffer, but "rb" only reads it; 0 bytes read as an empty file.
+    in->file = fmemopen((void *)(uintptr_t)data, size, "rb");
+    if (in->file != NULL) return true;
+    return error_set(err, "%s: cannot read %zu bytes from memory: %s", name, size, strerror(errno));
+}
+
+void input_close(Input *in) {
+    if (in->file != NULL) fclose(in->file);
+    in->file = NULL;
 }
 
 // ---- writing -----------------------------------------------------------------

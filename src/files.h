@@ -16,6 +16,22 @@
 // symbolic links", "not a regular file (a FIFO)", ...
 FILE *input_open(const char *path, Error *err);
 
+// A file's bytes to read, whether from a file or from memory, and how many
+// there are: the readers of IDX files and checkpoints read through this, so
+// the same code reads a path, or bytes a program already holds (a fuzz target's
+// input) through a stream over them (fmemopen).
+typedef struct {
+    FILE *file;              // the bytes, from the start
+    unsigned long long size; // how many
+    const char *name;        // the path, or the name given; the caller's string, for messages
+} Input;
+
+// input_open(path), and the file's size.
+bool input_open_file(Input *in, const char *path, Error *err);
+// The size bytes at data, read in place (they must outlive the Input), named name.
+bool input_open_memory(Input *in, const void *data, size_t size, const char *name, Error *err);
+void input_close(Input *in);
+
 typedef struct {
     FILE *file;           // write here between atomic_open and atomic_commit
     char path[1024];      // where the file ends up (a symlink's target)

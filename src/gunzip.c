@@ -11,17 +11,14 @@
 
 #define GUNZIP_CHUNK (1 << 16)
 
-bool gunzip_open(Gunzip *g, const char *path, Error *err) {
-    *g = (Gunzip){.path = path};
-    g->file = input_open(path, err);
-    if (g->file == NULL) return false;
-    unsigned char magic[2];
-    g->gzip = fread(magic, 1, 2, g->file) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
-    if (ferror(g->file) || fseek(g->file, 0, SEEK_SET) != 0) {
-        error_set(err, "%s: read failed: %s", path, strerror(errno));
-        fclose(g->file);
-        return false;
-    }
+bool gunzip_open(Gunzip *g, Input *in, Error *err) {
+    const char *path = in->name;
+    *g = (Gunzip){.file = in->file, .path = path};
+    unsigned char magic[2]; // read from the start, however far in was read before
+    bool at_start = fseek(g->file, 0, SEEK_SET) == 0;
+    g->gzip = at_start && fread(magic, 1, 2, g->file) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+    if (!at_start || ferror(g->file) || fseek(g->file, 0, SEEK_SET) != 0)
+        return error_set(err, "%s: read failed: %s", path, strerror(errno));
     if (!g->gzip) return true;
     g->in = xmalloc(GUNZIP_CHUNK);
     if (inflateInit2(&g->z, 16 + MAX_WBITS) != Z_OK) { // 16: a gzip wrapper, not zlib's
@@ -34,7 +31,6 @@ bool gunzip_open(Gunzip *g, const char *path, Error *err) {
 void gunzip_close(Gunzip *g) {
     if (g->in != NULL) inflateEnd(&g->z);
     free(g->in);
-    if (g->file != NULL) fclose(g->file);
     *g = (Gunzip){0};
 }
 

@@ -317,8 +317,7 @@ bool hybrid_sizes_check(const ResNetConfig *stem, const VitConfig *encoder, int 
 // and that shape fits in memory for batches of B: before anything is built.
 static bool fits_file(const SafetensorsMeta *meta, const char *path, const ResNetConfig *stem,
                       const VitConfig *cfg, const HeadOptions *head, int B, Error *err) {
-    long long C = cfg->hidden_dim;
-    long long params = hybrid_param_count(stem, cfg) + (head->pre_logits ? C * C + C : 0);
+    long long params = resnet_param_count(stem) + vit_model_param_count(cfg, head);
     if (!checkpoint_fits_data(meta, path, "hybrid", params, err)) return false;
     Error why;
     if (!hybrid_sizes_check(stem, cfg, B, &why))

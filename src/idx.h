@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include "error.h"
+#include "files.h"
 
 #define IDX_MAX_DIMS  3
 #define IDX_MAX_BYTES (1L << 30) // refuse headers that promise more than 1 GiB
@@ -21,6 +22,8 @@ typedef struct {
 // Reads path, which must hold an unsigned-byte array of `ndims` dimensions.
 // On failure returns false with "path: problem" in err and out untouched.
 bool idx_read(const char *path, int ndims, IdxArray *out, Error *err);
+// The same from an Input (files.h): a file open, or bytes in memory; messages name in->name.
+bool idx_read_from(Input *in, int ndims, IdxArray *out, Error *err);
 void idx_free(IdxArray *array);
 
 #endif

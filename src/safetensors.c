@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include "files.h"
 
 #define MAX_HEADER    100000000 // bytes of JSON, as the reference implementation allows
@@ -538,16 +537,14 @@ static void header_free(Header *h) {
     *h = (Header){0};
 }
 
-// The file's size, and its first 8 bytes: the header length N.
-static bool read_length(FILE *file, const char *path, uint64_t *size, uint64_t *n, Error *err) {
-    struct stat st;
-    if (fstat(fileno(file), &st) != 0 || !S_ISREG(st.st_mode))
-        return error_set(err, "%s: not a regular file", path);
-    *size = (uint64_t)st.st_size;
+// The first 8 bytes of in: the header length N, checked against in's size.
+static bool read_length(Input *in, uint64_t *n, Error *err) {
+    const char *path = in->name;
+    uint64_t size = in->size;
     unsigned char bytes[8];
-    if (*size < 8 || fread(bytes, 1, 8, file) != 8)
+    if (size < 8 || fread(bytes, 1, 8, in->file) != 8)
         return error_set(err, "%s: %" PRIu64 " bytes: too short for a safetensors file", path,
-                         *size);
+                         size);
     *n = 0;
     for (int b = 7; b >= 0; b--) *n = *n << 8 | bytes[b];
     if (*n > MAX_HEADER)
@@ -555,36 +552,34 @@ static bool read_length(FILE *file, const char *path, uint64_t *size, uint64_t *
                          "%s: header length %" PRIu64 " is over the %d bytes allowed "
                          "(not a safetensors file?)",
                          path, *n, MAX_HEADER);
-    if (*n > *size - 8)
+    if (*n > size - 8)
         return error_set(
             err, "%s: header length %" PRIu64 " but only %" PRIu64 " bytes follow (truncated?)",
-            path, *n, *size - 8);
+            path, *n, size - 8);
     return true;
 }
 
-// Opens path and reads and checks its header into h. Returns the open file,
-// or NULL with err set (and h empty).
-static FILE *load_header(const char *path, Header *h, Error *err) {
+// Reads in's header (from the start of in) and checks it into h. On failure
+// returns false with err set and h empty.
+static bool load_header(Input *in, Header *h, Error *err) {
     *h = (Header){0};
-    FILE *file = input_open(path, err);
-    if (file == NULL) return NULL;
-    h->capacity = 64; // the list is never NULL, as qsort and bsearch require
+    h->capacity = 8; // grows by doubling; never NULL, as qsort and bsearch require
     h->tensors = xmalloc(sizeof(FileTensor) * (size_t)h->capacity);
-    uint64_t size = 0, n = 0;
-    bool ok = read_length(file, path, &size, &n, err);
+    const char *path = in->name;
+    uint64_t n = 0;
+    bool ok = (fseeko(in->file, 0, SEEK_SET) == 0 || error_set(err, "%s: cannot seek", path)) &&
+              read_length(in, &n, err);
     if (ok) {
         char *text = xmalloc(n > 0 ? (size_t)n : 1);
-        ok = fread(text, 1, (size_t)n, file) == n || error_set(err, "%s: short read", path);
+        ok = fread(text, 1, (size_t)n, in->file) == n || error_set(err, "%s: short read", path);
         Parser p = {.text = text, .length = (size_t)n, .path = path, .err = err};
         h->data_start = 8 + n;
-        h->data_size = size - 8 - n;
+        h->data_size = in->size - 8 - n;
         ok = ok && take_header(&p, h) && check_layout(h, path, err);
         free(text);
     }
-    if (ok) return file;
-    fclose(file);
-    header_free(h);
-    return NULL;
+    if (!ok) header_free(h);
+    return ok;
 }
 
 // Equal shapes once leading 1s are dropped from both: (1,1,C) matches (C).
@@ -642,30 +637,42 @@ static bool read_floats(FILE *file, const Header *h, const FileTensor *f, float 
 }
 
 bool safetensors_read_meta(const char *path, SafetensorsMeta *meta, Error *err) {
+    Input in;
+    if (!input_open_file(&in, path, err)) return false;
+    bool ok = safetensors_read_meta_from(&in, meta, err);
+    input_close(&in);
+    return ok;
+}
+
+bool safetensors_read_meta_from(Input *in, SafetensorsMeta *meta, Error *err) {
     Header h;
-    FILE *file = load_header(path, &h, err);
-    if (file == NULL) return false;
-    fclose(file);
+    if (!load_header(in, &h, err)) return false;
     *meta = h.meta;
     meta->data_bytes = h.data_size;
     header_free(&h);
     return true;
 }
 
+bool safetensors_read(const char *path, Tensors *t, Error *err) {
+    Input in;
+    if (!input_open_file(&in, path, err)) return false;
+    bool ok = safetensors_read_from(&in, t, err);
+    input_close(&in);
+    return ok;
+}
+
 // Nothing of t is touched unless the whole header checks out; only a failing
 // read (the file changing underneath) can leave t partly filled.
-bool safetensors_read(const char *path, Tensors *t, Error *err) {
+bool safetensors_read_from(Input *in, Tensors *t, Error *err) {
     assert(t->memory != NULL || t->count == 0);
     Header h;
-    FILE *file = load_header(path, &h, err);
-    if (file == NULL) return false;
-    bool ok = match_model(&h, t, path, err);
+    if (!load_header(in, &h, err)) return false;
+    bool ok = match_model(&h, t, in->name, err);
     for (int i = 0; ok && i < t->count; i++) {
         const TensorEntry *e = &t->entries[i];
-        ok = read_floats(file, &h, header_find(&h, e->name), t->memory + e->offset, e->count, path,
-                         err);
+        ok = read_floats(in->file, &h, header_find(&h, e->name), t->memory + e->offset, e->count,
+                         in->name, err);
     }
-    fclose(file);
     header_free(&h);
     return ok;
 }

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include "error.h"
+#include "files.h"
 #include "tensors.h"
 
 // A hybrid's checkpoint has 33 entries (model, format, 19 of the stem, 8 of
@@ -39,5 +40,10 @@ bool safetensors_read_meta(const char *path, SafetensorsMeta *meta, Error *err);
 // file, a bad header, overlapping or out-of-range data with a message naming
 // the file and the tensor.
 bool safetensors_read(const char *path, Tensors *t, Error *err);
+
+// The same two from an Input (files.h): a file open, or bytes in memory;
+// messages name in->name. Each reads from the start of in.
+bool safetensors_read_meta_from(Input *in, SafetensorsMeta *meta, Error *err);
+bool safetensors_read_from(Input *in, Tensors *t, Error *err);
 
 #endif

@@ -323,9 +323,12 @@ void vit_describe(SafetensorsMeta *meta, const VitConfig *cfg, const HeadOptions
 
 bool vit_fits_data(const SafetensorsMeta *meta, const char *path, const VitConfig *cfg,
                    const HeadOptions *head, Error *err) {
-    long long C = cfg->hidden_dim,
-              params = vit_param_count(cfg) + (head->pre_logits ? C * C + C : 0);
-    return checkpoint_fits_data(meta, path, "ViT", params, err);
+    return checkpoint_fits_data(meta, path, "ViT", vit_model_param_count(cfg, head), err);
+}
+
+long long vit_model_param_count(const VitConfig *cfg, const HeadOptions *head) {
+    long long C = cfg->hidden_dim;
+    return vit_param_count(cfg) + (head->pre_logits ? C * C + C : 0);
 }
 
 // region: vit-read-config

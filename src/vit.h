@@ -80,6 +80,9 @@ bool vit_read_config(const SafetensorsMeta *meta, const char *path, VitConfig *c
 // that does not describe its own file is refused before a model is built.
 bool vit_fits_data(const SafetensorsMeta *meta, const char *path, const VitConfig *cfg,
                    const HeadOptions *head, Error *err);
+// The parameters of a ViT of cfg with head: vit_param_count, plus the
+// pre-logits layer (C*C + C) when head has one.
+long long vit_model_param_count(const VitConfig *cfg, const HeadOptions *head);
 // The Vit whose Model m is.
 Vit *vit_of(Model *m);
 

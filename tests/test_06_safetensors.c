@@ -109,6 +109,35 @@ Test(safetensors, write_then_read_is_bit_exact_with_the_metadata) {
     }
 }
 
+// The file's bytes in memory (safetensors_read_from, what the fuzz target
+// calls) read as the file does, twice from one Input; cut short, they are
+// refused under the name given.
+Test(safetensors, bytes_in_memory_read_as_the_file_does) {
+    char path[1024];
+    long size;
+    char *bytes = read_whole_file(write_small(path, "small.safetensors"), &size);
+    Input in;
+    Error err;
+    cr_assert(input_open_memory(&in, bytes, (size_t)size, "in memory", &err), "%s", err.message);
+    SafetensorsMeta got;
+    cr_assert(safetensors_read_meta_from(&in, &got, &err), "%s", err.message);
+    cr_assert_str_eq(safetensors_meta_get(&got, "image_size"), "28");
+    cr_assert(safetensors_read_from(&in, &other, &err), "%s", err.message);
+    cr_assert_eq(memcmp(other.memory, model.memory, model.total * sizeof(float)), 0,
+                 "the values read from memory differ in their bits");
+    input_close(&in);
+    cr_assert(input_open_memory(&in, bytes, (size_t)size - 4, "cut", &err), "%s", err.message);
+    cr_assert_not(safetensors_read_from(&in, &other, &err));
+    expect_mentions(err.message, "cut: tensor");
+    expect_mentions(err.message, "(truncated?)");
+    input_close(&in);
+    cr_assert(input_open_memory(&in, bytes, 0, "nothing", &err), "%s", err.message);
+    cr_assert_not(safetensors_read_meta_from(&in, &got, &err));
+    expect_mentions(err.message, "nothing: 0 bytes: too short for a safetensors file");
+    input_close(&in);
+    free(bytes);
+}
+
 Test(safetensors, a_file_of_metadata_only_round_trips) {
     char path[1024];
     Tensors none;

@@ -435,6 +435,19 @@ Test(models, a_cnn_whose_metadata_describes_no_cnn_is_refused) {
     expect_refused(m, "num_classes", "0", "\"num_classes\" is \"0\"");
 }
 
+// Metadata of a larger model than the file's weights make is refused by the
+// sizes alone, before a model is built (a fuzzer's hybrid of MLP width 32768
+// would otherwise be built for every input).
+Test(models, metadata_of_more_weights_than_the_file_holds_is_refused_before_building) {
+    Rng rng;
+    rng_seed(&rng, 60);
+    expect_refused(build_hybrid(0.0f, 2, &rng), "mlp_dim", "32768",
+                   "the metadata describes a hybrid of");
+    const Model *c = build_cnn(0.0f, 2, &rng);
+    expect_refused(c, "num_classes", "100000", "the metadata describes a CNN of");
+    expect_refused(c, "body.stage2_width", "4096", "bytes of tensor data");
+}
+
 // A hybrid's file does not load into a CNN, nor into a hybrid of another shape.
 Test(models, a_checkpoint_loads_only_into_a_model_of_its_kind_and_shape) {
     Rng rng;

@@ -596,6 +596,7 @@ static void expect_every_program_refuses_the_data(const Places *p, const char *s
         {"ch07_hybrid", "--model", "cnn", "--models", p->ck, NULL},
         {"ch07_hybrid", "--eval-only", p->vit, NULL},
         {"ch08_equivariance", "--models", p->models, NULL},
+        {"ch09_inspect", "--model", p->vit, NULL},
     };
     const char *const left[] = {p->out, p->ck, NULL};
     const char *const mentions[] = {p->data, says, NULL};
@@ -631,14 +632,16 @@ Test(bad_input, every_program_refuses_labels_that_do_not_match_the_images) {
     expect_every_program_refuses_the_data(&p, "11 labels, but");
 }
 
-Test(bad_input, chapter_08_refuses_fewer_test_images_than_it_measures) {
+Test(bad_input, chapters_08_and_09_refuse_fewer_test_images_than_they_measure) {
     Places p;
     places_make(&p);
     write_split(p.data, "t10k", 12, 28);
-    const char *const args[] = {"--data", p.data, "--out", p.out, "--models", p.models, NULL};
+    const char *const ch08[] = {"--data", p.data, "--out", p.out, "--models", p.models, NULL};
     const char *const says[] = {"t10k-images-idx3-ubyte: 12 test images", "the first 1000", NULL};
     const char *const left[] = {p.out, NULL};
-    expect_program_refuses("ch08_equivariance", args, 1, says, left);
+    expect_program_refuses("ch08_equivariance", ch08, 1, says, left);
+    const char *const ch09[] = {"--data", p.data, "--out", p.out, "--model", p.vit, NULL};
+    expect_program_refuses("ch09_inspect", ch09, 1, says, left);
 }
 
 Test(bad_input, chapter_07_refuses_hostile_hybrid_and_cnn_checkpoints) {

@@ -110,6 +110,33 @@ Test(idx, a_one_dimensional_label_file_reads_back) {
     idx_free(&a);
 }
 
+// From memory (idx_read_from, what the fuzz target calls): a gzipped file's
+// bytes give the same array, read twice from one Input; wrong or cut short,
+// they are refused under the name given.
+Test(idx, bytes_in_memory_read_as_the_file_does) {
+    const uint32_t dims[3] = {2, 3, 4};
+    IdxBytes f = idx_bytes(0x08, 3, dims, 24);
+    char path[1024];
+    write_idx(path, "images-idx3-ubyte.gz", &f);
+    long size;
+    char *gz = read_whole_file(path, &size);
+    Input in;
+    Error err;
+    cr_assert(input_open_memory(&in, gz, (size_t)size, "in memory", &err), "%s", err.message);
+    IdxArray a;
+    cr_assert(idx_read_from(&in, 3, &a, &err), "%s", err.message);
+    expect_bytes_equal("data", a.data, f.bytes + 16, 24);
+    idx_free(&a);
+    cr_assert_not(idx_read_from(&in, 1, &a, &err));
+    expect_mentions(err.message, "in memory: IDX file has 3 dimensions, expected 1");
+    input_close(&in);
+    cr_assert(input_open_memory(&in, gz, (size_t)size - 1, "cut", &err), "%s", err.message);
+    cr_assert_not(idx_read_from(&in, 3, &a, &err));
+    expect_mentions(err.message, "cut: truncated");
+    input_close(&in);
+    free(gz);
+}
+
 // ---- bad files --------------------------------------------------------------------
 
 Test(idx, refuses_a_missing_file) {
@@ -223,7 +250,7 @@ Test(idx, refuses_a_gigabyte_header_over_a_few_bytes) {
     expect_refused(path, 3);
 }
 
-// More than the first 1 MiB buffer: the growth keeps every byte in place.
+// More than the first 64 KiB buffer: each doubling keeps every byte in place.
 Test(idx, reads_a_file_larger_than_the_first_buffer) {
     enum { N = 3000, R = 28 }; // 2.2 MiB
     size_t bytes = (size_t)N * R * R;
