@@ -30,6 +30,7 @@ enum {
     MAX_MODELS = 2,
     MAX_LAYERS = 64, // chapter 06's --layers at most
 };
+static const double PC_PAD_Y = 0.15; // a component's row: room above and below its square tile
 
 typedef struct {
     const char *data_dir; // Fashion-MNIST directory (NULL: $FASHION_MNIST_DIR or the default)
@@ -376,15 +377,22 @@ static void print_distances(const Inspected *x) {
 // ---- the figures ---------------------------------------------------------------------------
 
 // gnuplot margins that put the next plot in cell (row, col) of a rows x cols
-// grid inside the screen box [x0,x1] x [y0,y1] (0 bottom, 1 top).
-static void cell(PlotScript *s, int row, int col, int rows, int cols, double x0, double x1,
-                 double y0, double y1, double pad) {
+// grid inside the screen box [x0,x1] x [y0,y1] (0 bottom, 1 top), leaving pad
+// of the cell's width on each side and pad_y of its height above and below.
+static void cell_padded(PlotScript *s, int row, int col, int rows, int cols, double x0, double x1,
+                        double y0, double y1, double pad, double pad_y) {
     double w = (x1 - x0) / cols, h = (y1 - y0) / rows;
     plot_script_add(s,
                     "set lmargin at screen %.4f\nset rmargin at screen %.4f\n"
                     "set tmargin at screen %.4f\nset bmargin at screen %.4f\n",
-                    x0 + col * w + pad * w, x0 + (col + 1) * w - pad * w, y1 - row * h - pad * h,
-                    y1 - (row + 1) * h + pad * h);
+                    x0 + col * w + pad * w, x0 + (col + 1) * w - pad * w, y1 - row * h - pad_y * h,
+                    y1 - (row + 1) * h + pad_y * h);
+}
+
+// The same with pad on all four sides.
+static void cell(PlotScript *s, int row, int col, int rows, int cols, double x0, double x1,
+                 double y0, double y1, double pad) {
+    cell_padded(s, row, col, rows, cols, x0, x1, y0, y1, pad, pad);
 }
 
 static const char *const diverging = "set palette defined (-1 '#2166ac', 0 'white', 1 '#b2182b')\n";
@@ -433,7 +441,7 @@ static void figure_components(Inspected *xs, int count, const Options *opt) {
                         x->title, x->C, label_y, -big, big, P - 0.5, P - 0.5);
         for (int k = 0; k < shown; k++) {
             int r = row0 + k / PC_COLUMNS, c = k % PC_COLUMNS;
-            cell(&s, r, c, rows, PC_COLUMNS, 0.09, 0.88, 0.03, 0.85, 0.07);
+            cell_padded(&s, r, c, rows, PC_COLUMNS, 0.09, 0.88, 0.03, 0.85, 0.07, PC_PAD_Y);
             if (k == shown - 1) // one colour bar per model, beside its rows
                 plot_script_add(&s,
                                 "set colorbox user origin screen 0.9, screen %.4f size screen "
@@ -451,8 +459,11 @@ static void figure_components(Inspected *xs, int count, const Options *opt) {
         row0 += rows_each;
     }
     plot_script_add(&s, "unset multiplot\n");
+    // Square tiles: a tile is 0.79 * 1700 / 8 * (1 - 2 * 0.07) pixels wide, and a
+    // row of them 0.82 of the height / rows, less PC_PAD_Y above and below.
     plot.width = 1700;
-    plot.height = 260 * rows + 240;
+    double tile = 0.79 * 1700 / PC_COLUMNS * (1 - 2 * 0.07);
+    plot.height = (int)lround(tile / (1 - 2 * PC_PAD_Y) * rows / 0.82);
     narrate_check(plot_render(&plot, s.text, &err), program, &err);
 }
 
