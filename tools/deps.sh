@@ -19,7 +19,7 @@ packages=(
   libjpeg62-turbo-dev    # reading JPEGs: libjpeg-turbo, the same
   zlib1g-dev             # reading the gzipped IDX files
   libopenblas-dev        # fast matrix products
-  liblapacke-dev         # LAPACK's C interface: chapter 09's eigen-decomposition (PCA)
+  liblapacke-dev         # LAPACK's C interface: chapter 09's PCA, chapter 10's least squares
   gnuplot-nox            # plots (pngcairo terminal)
   fonts-dejavu-core      # the font the plots use
   pandoc                 # weaving docs/*.md into HTML

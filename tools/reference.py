@@ -2,6 +2,7 @@
 """reference.py — writes the PyTorch reference values the C tests compare against.
 
     /usr/bin/python3 tools/reference.py tests/fixtures      (what `make reference` runs)
+    /usr/bin/python3 tools/reference.py tests/fixtures 10_probe.bin    (only that file)
 
 Every layer of chapters 02-05 is run here with torch's OWN modules and
 functions (nn.Linear, nn.Conv2d, F.unfold, F.softmax, nn.MultiheadAttention,
@@ -22,6 +23,9 @@ average pooling, nn.Linear), with the loss's gradient of every parameter, in
 float64. For chapter 08, nn.Conv2d with padding_mode='circular' and the
 circular padding itself (F.pad(..., mode='circular')), in float64. For chapter 09,
 NumPy's principal components (np.cov, np.linalg.eigh) of a small set of vectors.
+For chapter 10, torchvision's own interpolate_embeddings on grids of position
+embeddings and a tiny VisionTransformer rebuilt with them for 42x42 images; and
+the paper's few-shot linear probe (regularised least squares) in NumPy.
 Needs Debian's
 python3-torch (1.13), python3-torchvision and python3-numpy.
 
@@ -75,8 +79,15 @@ def encode(tensors):
     return bytes(out)
 
 
+# The files to write: all of them, or those named after the directory.
+ONLY = set()
+
+
 def write(directory, filename, tensors):
-    """Writes one reference file under a temporary name, then renames it."""
+    """Writes one reference file under a temporary name, then renames it;
+    nothing when other files were named on the command line."""
+    if ONLY and filename not in ONLY:
+        return
     path = os.path.join(directory, filename)
     data = encode(tensors)
     with open(path + ".tmp", "wb") as f:
@@ -795,10 +806,93 @@ def pca():
     return t
 
 
+# ---- chapter 10: position embeddings at another resolution; the few-shot probe -------
+
+
+def interpolation():
+    """torchvision's own interpolate_embeddings (bicubic, align_corners=True),
+    in float32 as on a float32 state dict: for grids g -> n of width 5, random
+    "g<g>_n<n>.pos" (1+g*g,5) and its "g<g>_n<n>.out" (1+n*n,5); up, down, the
+    same grid (left as it is), from one position, and to one. Then a tiny
+    torchvision VisionTransformer for 28x28 images (P=7, C=16, 2 heads, MLP 32,
+    2 layers, 10 classes, one-channel conv_proj, random weights, the head too):
+    its parameters "vit.<name>" (class token (C), positions (T,C)), its state
+    dict through interpolate_embeddings(42, 7) loaded into a VisionTransformer
+    for 42x42 images: the positions it got, "vit42.pos_embedding" (37,16), and
+    its "logits" (2,10), in float64, on random "images" (2,1,42,42)."""
+    from torchvision.models.vision_transformer import interpolate_embeddings
+    P = 7
+    t = OrderedDict()
+    for g, n in [(4, 6), (4, 8), (3, 7), (5, 3), (4, 4), (1, 3), (4, 1), (2, 5)]:
+        pos = torch.randn(1, 1 + g * g, 5)
+        state = interpolate_embeddings(n * P, P, OrderedDict([("encoder.pos_embedding", pos.clone())]))
+        t[f"g{g}_n{n}.pos"] = pos[0]
+        t[f"g{g}_n{n}.out"] = state["encoder.pos_embedding"][0]
+
+    def tiny(image_size):
+        vit = torchvision.models.VisionTransformer(
+            image_size=image_size, patch_size=P, num_layers=2, num_heads=2, hidden_dim=16,
+            mlp_dim=32, num_classes=10)
+        vit.conv_proj = nn.Conv2d(1, 16, kernel_size=P, stride=P)
+        return vit
+
+    vit = randomize(tiny(28)).eval()
+    state = interpolate_embeddings(42, P, OrderedDict(vit.state_dict()))
+    big = tiny(42)
+    big.load_state_dict(state)
+    images = torch.randn(2, 1, 42, 42)
+    logits = big.double().eval()(images.double())
+    t.update(("vit." + name, c_shape(name, p)) for name, p in vit.named_parameters())
+    t["vit42.pos_embedding"] = state["encoder.pos_embedding"][0]
+    t["images"] = images
+    t["logits"] = logits
+    return t
+
+
+def linear_probe():
+    """The paper's few-shot probe (big_vision's evaluators/fewshot_lsr.py) in
+    NumPy, float64: features standardised by the training set's mean and
+    standard deviation (population) plus 1e-5, a bias column of 100, targets
+    2*one_hot - 1, W = solve(X^T X + l2 I, X^T Y). Two cases: "probe" (40
+    images, 8 features of unequal scales and offsets, 3 classes, l2 = 2) and
+    "fewshot" (6 images, fewer than the features, l2 = 1024). Each keeps
+    "<case>.x" (n,8), "<case>.labels" (as floats), "<case>.l2" (1), the
+    "<case>.mean" and "<case>.std" (8), "<case>.w" (9,3), and on 20 test
+    vectors "<case>.test_x" and their "<case>.scores" (20,3)."""
+    import numpy as np
+    rng = np.random.default_rng(SEED)
+    t = OrderedDict()
+    D, K = 8, 3
+    scale = np.exp(rng.standard_normal(D))  # features of unequal sizes
+    offset = 5.0 * rng.standard_normal(D)
+    centres = 1.5 * rng.standard_normal((K, D))
+
+    def draw(labels):
+        z = centres[labels] + rng.standard_normal((len(labels), D))
+        return (z * scale + offset).astype(np.float32).astype(np.float64)
+
+    for case, n, l2 in [("probe", 40, 2.0), ("fewshot", 6, 1024.0)]:
+        labels = np.arange(n) % K
+        x, test_x = draw(labels), draw(rng.integers(0, K, 20))
+        mean, std = x.mean(axis=0), x.std(axis=0) + 1e-5
+
+        def design(v):
+            return np.hstack([(v - mean) / std, np.full((len(v), 1), 100.0)])
+
+        X, Y = design(x), 2.0 * np.eye(K)[labels] - 1.0
+        w = np.linalg.solve(X.T @ X + l2 * np.eye(D + 1), X.T @ Y)
+        for name, v in [("x", x), ("labels", labels.astype(np.float64)), ("l2", np.array([l2])),
+                        ("mean", mean), ("std", std), ("w", w), ("test_x", test_x),
+                        ("scores", design(test_x) @ w)]:
+            t[f"{case}.{name}"] = torch.from_numpy(np.ascontiguousarray(v))
+    return t
+
+
 def main():
-    if len(sys.argv) != 2:
-        sys.exit("usage: reference.py OUTPUT_DIR")
+    if len(sys.argv) < 2:
+        sys.exit("usage: reference.py OUTPUT_DIR [FILE...]  (FILE: only these, e.g. 10_probe.bin)")
     directory = sys.argv[1]
+    ONLY.update(sys.argv[2:])
     os.makedirs(directory, exist_ok=True)
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
@@ -830,6 +924,10 @@ def main():
         torch.manual_seed(SEED)
         write(directory, "08_conv_circular.bin", conv_circular())
     write(directory, "09_pca.bin", pca())
+    with torch.no_grad():
+        torch.manual_seed(SEED)
+        write(directory, "10_interpolate.bin", interpolation())
+    write(directory, "10_probe.bin", linear_probe())
 
 
 if __name__ == "__main__":
