@@ -30,7 +30,8 @@ enum {
     MAX_MODELS = 2,
     MAX_LAYERS = 64, // chapter 06's --layers at most
 };
-static const double PC_PAD_Y = 0.15; // a component's row: room above and below its square tile
+static const double PC_PAD_Y = 0.15;     // a component's row: room above and below its square tile
+static const double ROLLOUT_PAD_Y = 0.1; // a rollout row: room for the tile's title
 
 typedef struct {
     const char *data_dir; // Fashion-MNIST directory (NULL: $FASHION_MNIST_DIR or the default)
@@ -645,7 +646,7 @@ static void figure_rollout(Inspected *xs, int count, const FashionMnist *test, c
         int i = shown[j];
         fashion_mnist_image(test, i, image);
         overlay_block(&plot, image, NULL, 1);
-        cell(&s, 0, j, rows, n, 0.07, 0.99, 0.01, 0.87, 0.05);
+        cell_padded(&s, 0, j, rows, n, 0.07, 0.99, 0.01, 0.87, 0.05, ROLLOUT_PAD_Y);
         plot_script_add(&s,
                         "set ylabel \"%s\"\nset title \"#%d %s\"\n"
                         "plot DATA index %d with rgbimage\n",
@@ -660,7 +661,8 @@ static void figure_rollout(Inspected *xs, int count, const FashionMnist *test, c
             int said = narrate_argmax(x->m->logits, K);
             for (int kind = 0; kind < 2; kind++) {
                 overlay_block(&plot, image, kind == 0 ? roll : last, x->g);
-                cell(&s, 1 + 2 * k + kind, j, rows, n, 0.07, 0.99, 0.01, 0.87, 0.05);
+                cell_padded(&s, 1 + 2 * k + kind, j, rows, n, 0.07, 0.99, 0.01, 0.87, 0.05,
+                            ROLLOUT_PAD_Y);
                 char ylabel[160] = "";
                 if (j == 0)
                     snprintf(ylabel, sizeof ylabel, "%.63s\\n%s", x->title,
@@ -678,8 +680,10 @@ static void figure_rollout(Inspected *xs, int count, const FashionMnist *test, c
     }
     free(scratch);
     plot_script_add(&s, "unset multiplot\n");
+    // Tiles about square, with room above each for its title: 207 x 209 pixels for
+    // eight images and two models.
     plot.width = 230 * n + 160;
-    plot.height = 240 * rows + 160;
+    plot.height = 300 * rows + 20;
     narrate_check(plot_render(&plot, s.text, &err), program, &err);
 }
 // endregion: rollout-figure
