@@ -750,11 +750,7 @@ int main(int argc, char **argv) {
     FashionMnist test;
     fashion_mnist_load_test_or_exit(&test, program, opt.data_dir, S, 0);
     Error err;
-    if (test.count < SAMPLE) {
-        error_set(&err, "%s: %d test images; this chapter inspects the first %d", test.images_path,
-                  test.count, SAMPLE);
-        error_exit(program, &err, 1);
-    }
+    fashion_mnist_require_test_images(&test, SAMPLE, program);
     narrate_check(make_dirs(opt.out, &err), program, &err);
     Inspected xs[MAX_MODELS];
     for (int i = 0; i < count; i++)

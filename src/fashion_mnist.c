@@ -133,3 +133,11 @@ void fashion_mnist_load_test_or_exit(FashionMnist *test, const char *program, co
         exit(2);
     }
 }
+
+void fashion_mnist_require_test_images(const FashionMnist *test, int count, const char *program) {
+    if (test->count >= count) return;
+    Error err;
+    error_set(&err, "%s: %d test images; this chapter uses the first %d", test->images_path,
+              test->count, count);
+    error_exit(program, &err, 1);
+}

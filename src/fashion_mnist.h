@@ -51,6 +51,9 @@ CliOption fashion_mnist_data_option(const char **dir);
 // the flag).
 void fashion_mnist_load_test_or_exit(FashionMnist *test, const char *program, const char *data_flag,
                                      int side, int index);
+// For the chapters that measure over the first count test images: unless test
+// holds that many, prints one line naming its images file and exits with status 1.
+void fashion_mnist_require_test_images(const FashionMnist *test, int count, const char *program);
 
 // Whether data's images are rows x cols, the size a program or a model takes:
 // false with "images file: images of 10x10, not the 28x28 this program takes" in err.
