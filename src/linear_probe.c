@@ -7,13 +7,10 @@
 #include <math.h>
 #include <stdlib.h>
 
-bool ridge_solve(float *W, const float *X, const float *Y, int n, int D, int K, double l2,
-                 Error *err) {
-    // W (D,K), X (n,D), Y (n,K)
-    assert(n >= 1 && D >= 1 && K >= 1 && l2 >= 0.0);
-    double *A = xcalloc((size_t)D * D, sizeof(double)); // (D,D) XᵀX + l2·I
-    double *R = xcalloc((size_t)D * K, sizeof(double)); // (D,K) XᵀY, then W
-    // 1. the normal equations' two sides (A's upper triangle is all dposv reads)
+// The system's two sides when there are at least as many images as features:
+// A (D,D) = XᵀX + l2·I (its upper triangle) and R (D,K) = XᵀY.
+static void normal_equations(double *A, double *R, const float *X, const float *Y, int n, int D,
+                             int K, double l2) {
     for (int i = 0; i < n; i++) {
         const float *x = X + (size_t)i * D, *y = Y + (size_t)i * K;
         for (int a = 0; a < D; a++) {
@@ -22,18 +19,59 @@ bool ridge_solve(float *W, const float *X, const float *Y, int n, int D, int K, 
         }
     }
     for (int a = 0; a < D; a++) A[(size_t)a * D + a] += l2;
-    // 2. A = UᵀU (Cholesky), then UᵀU W = R by two triangular solves
-    lapack_int info = LAPACKE_dposv(LAPACK_ROW_MAJOR, 'U', D, K, A, D, R, K);
-    if (info == 0)
+}
+
+// The same solution from the images' side when there are fewer images than
+// features (n < D), cheaper then: W = Xᵀ (XXᵀ + l2·I)⁻¹ Y, since
+// (XᵀX + l2·I) Xᵀ = Xᵀ (XXᵀ + l2·I). A (n,n) = XXᵀ + l2·I (upper triangle), R (n,K) = Y.
+static void dual_equations(double *A, double *R, const float *X, const float *Y, int n, int D,
+                           int K, double l2) {
+    for (int i = 0; i < n; i++) {
+        for (int j = i; j < n; j++) {
+            double dot = 0.0;
+            for (int a = 0; a < D; a++) dot += (double)X[(size_t)i * D + a] * X[(size_t)j * D + a];
+            A[(size_t)i * n + j] = dot;
+        }
+        A[(size_t)i * n + i] += l2;
+        for (int k = 0; k < K; k++) R[(size_t)i * K + k] = Y[(size_t)i * K + k];
+    }
+}
+
+// region: ridge
+bool ridge_solve(float *W, const float *X, const float *Y, int n, int D, int K, double l2,
+                 Error *err) {
+    // W (D,K), X (n,D), Y (n,K)
+    assert(n >= 1 && D >= 1 && K >= 1 && l2 >= 0.0);
+    bool dual = n < D && l2 > 0.0;
+    int m = dual ? n : D;                               // the system's size
+    double *A = xcalloc((size_t)m * m, sizeof(double)); // (m,m)
+    double *R = xcalloc((size_t)m * K, sizeof(double)); // (m,K) the right side, then the solution
+    // 1. the system: A symmetric, only its upper triangle is read by dposv
+    if (dual)
+        dual_equations(A, R, X, Y, n, D, K, l2);
+    else
+        normal_equations(A, R, X, Y, n, D, K, l2);
+    // 2. A = UᵀU (Cholesky), then two triangular solves
+    lapack_int info = LAPACKE_dposv(LAPACK_ROW_MAJOR, 'U', m, K, A, m, R, K);
+    if (info == 0 && !dual)
         for (size_t i = 0; i < (size_t)D * K; i++) W[i] = (float)R[i];
+    if (info == 0 && dual) // W = Xᵀ R
+        for (int a = 0; a < D; a++)
+            for (int k = 0; k < K; k++) {
+                double w = 0.0;
+                for (int i = 0; i < n; i++)
+                    w += (double)X[(size_t)i * D + a] * R[(size_t)i * K + k];
+                W[(size_t)a * K + k] = (float)w;
+            }
     free(A), free(R);
     if (info != 0)
         return error_set(err,
-                         "least squares: LAPACK's dposv failed (info %d): XᵀX + %g·I (%dx%d) is "
+                         "least squares: LAPACK's dposv failed (info %d): %s + %g·I (%dx%d) is "
                          "not positive definite",
-                         (int)info, l2, D, D);
+                         (int)info, dual ? "XXᵀ" : "XᵀX", l2, m, m);
     return true;
 }
+// endregion: ridge
 
 // x (D+1): features f (D) standardised by p, then the bias feature.
 static void standardised(float *x, const LinearProbe *p, const float *f) {
@@ -56,8 +94,8 @@ static void feature_moments(float *mean, float *std, const float *features, int 
     }
 }
 
-bool linear_probe_fit(LinearProbe *p, const float *features, const int *labels, int n, int D,
-                      int K, double l2, Error *err) {
+bool linear_probe_fit(LinearProbe *p, const float *features, const int *labels, int n, int D, int K,
+                      double l2, Error *err) {
     // features (n,D), labels (n)
     assert(n >= 1 && D >= 1 && K >= 2 && l2 > 0.0);
     *p = (LinearProbe){.D = D, .K = K};

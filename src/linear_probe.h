@@ -16,7 +16,10 @@
 // The paper's code diagonalises XᵀX (or XXᵀ when n < D+1) once to try many
 // λ; here one λ is solved directly, by a Cholesky factorisation (LAPACK's
 // dposv through LAPACKE), in double: XᵀX + λI is symmetric and positive
-// definite for any λ > 0, even with fewer images than features.
+// definite for any λ > 0, even with fewer images than features. With fewer
+// images than features (a few shots of raw pixels: 250 images, 785
+// features) the same W comes from the smaller system of the images' side,
+// W = Xᵀ (XXᵀ + λI)⁻¹ Y.
 #ifndef LINEAR_PROBE_H
 #define LINEAR_PROBE_H
 
@@ -34,8 +37,9 @@ typedef struct {
 } LinearProbe;
 
 // W (D,K) solving the regularised normal equations (XᵀX + l2·I) W = XᵀY, for
-// X (n,D) and Y (n,K); in double. l2 ≥ 0; false with err set when LAPACK
-// finds the matrix not positive definite (l2 = 0 and X of rank below D).
+// X (n,D) and Y (n,K); in double; through XXᵀ when n < D and l2 > 0. l2 ≥ 0;
+// false with err set when LAPACK finds the matrix not positive definite
+// (l2 = 0 and X of rank below D).
 bool ridge_solve(float *W, const float *X, const float *Y, int n, int D, int K, double l2,
                  Error *err);
 

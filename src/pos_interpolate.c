@@ -15,6 +15,7 @@ static double cubic_far(double x) {
     return ((BICUBIC_A * x - 5.0 * BICUBIC_A) * x + 8.0 * BICUBIC_A) * x - 4.0 * BICUBIC_A;
 }
 
+// region: bicubic-taps
 // Output index i of n, from an input of g: the four input indices (clamped
 // to 0..g-1) and their weights.
 static void bicubic_taps(int index[4], double weight[4], int i, int g, int n) {
@@ -32,6 +33,7 @@ static void bicubic_taps(int index[4], double weight[4], int i, int g, int n) {
         index[k] = j < 0 ? 0 : j > g - 1 ? g - 1 : j;
     }
 }
+// endregion: bicubic-taps
 
 void bicubic_resize_grid(float *out, const float *grid, int g, int n, int C) {
     // out (n*n,C), grid (g*g,C)
@@ -58,8 +60,10 @@ void bicubic_resize_grid(float *out, const float *grid, int g, int n, int C) {
     }
 }
 
+// region: pos-interpolate
 void pos_embedding_interpolate(float *out, const float *pos, int g, int n, int C) {
     // out (1+n*n,C), pos (1+g*g,C)
     memcpy(out, pos, (size_t)C * sizeof(float)); // the class token's embedding, kept
     bicubic_resize_grid(out + C, pos + C, g, n, C);
 }
+// endregion: pos-interpolate

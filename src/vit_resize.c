@@ -6,6 +6,7 @@
 #include <string.h>
 #include "pos_interpolate.h"
 
+// region: vit-resize
 bool vit_build_resized(Vit *out, const Vit *src, int image_size, int B, float dropout,
                        Error *err) {
     VitConfig cfg = src->cfg;
@@ -29,3 +30,4 @@ bool vit_build_resized(Vit *out, const Vit *src, int image_size, int B, float dr
     out->dropout_rng = src->dropout_rng;
     return true;
 }
+// endregion: vit-resize

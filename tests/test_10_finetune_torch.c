@@ -7,14 +7,19 @@
 // 2 layers, 10 classes, random weights) whose state dict went through
 // interpolate_embeddings(42, 7) into a VisionTransformer for 42x42 images,
 // run in float64: the C model loaded with the 28x28 weights and rebuilt by
-// vit_build_resized must get the same positions and the same logits.
+// vit_build_resized must get the same positions and the same logits. Then
+// the two other pieces of fine-tuning (tests/fixtures/10_finetune.bin, its
+// resample_and_sgd): bilinear resampling against torch's interpolate, and SGD
+// with momentum against torch.optim.SGD.
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <criterion/criterion.h>
 #include "check.h"
 #include "fixture.h"
+#include "bilinear.h"
 #include "pos_interpolate.h"
+#include "sgd.h"
 #include "vit_resize.h"
 
 static Fixture f;
@@ -56,8 +61,14 @@ static bool same_shape(const TensorEntry *e, const FixtureTensor *t) {
 Test(finetune_torch, rebuilt_vit_at_42_matches_torchvision) {
     enum { B = 2, S = 42, K = 10, C = 16, T = 37 };
     fixture_load(&f, "10_interpolate.bin");
-    VitConfig cfg = {.image_size = 28, .patch_size = 7, .in_channels = 1, .hidden_dim = C,
-                     .mlp_dim = 32, .num_layers = 2, .num_heads = 2, .num_classes = K};
+    VitConfig cfg = {.image_size = 28,
+                     .patch_size = 7,
+                     .in_channels = 1,
+                     .hidden_dim = C,
+                     .mlp_dim = 32,
+                     .num_layers = 2,
+                     .num_heads = 2,
+                     .num_classes = K};
     vit_build(&src, &cfg, &(HeadOptions){0}, 0.0f, B);
     int vit_tensors = 0;
     for (int i = 0; i < f.count; i++) vit_tensors += strncmp(f.tensors[i].name, "vit.", 4) == 0;
@@ -83,4 +94,44 @@ Test(finetune_torch, rebuilt_vit_at_42_matches_torchvision) {
     double largest = 0.0;
     for (int k = 0; k < B * K; k++) largest = fmax(largest, fabs(want[k]));
     expect_floats_equal("logits at 42x42", big.ha.logits, want, B * K, 1e-5 * largest);
+}
+
+// Bilinear resampling against torch's interpolate(mode="bilinear",
+// align_corners=False) in float64 (tests/fixtures/10_finetune.bin): up, to the
+// same size, down, and Fashion-MNIST's 28 to chapter 10's 42 and 56.
+Test(finetune_torch, bilinear_matches_torch) {
+    fixture_load(&f, "10_finetune.bin");
+    const float *in = fixture_get(&f, "bilinear.in", 5, 7);
+    const struct {
+        const char *name;
+        int H, W;
+    } cases[] = {{"bilinear.up", 9, 11}, {"bilinear.same", 5, 7}, {"bilinear.down", 3, 4}};
+    float out[56 * 56];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        bilinear_resize(out, in, 5, 7, cases[i].H, cases[i].W);
+        expect_floats_equal(cases[i].name, out,
+                            fixture_get(&f, cases[i].name, cases[i].H, cases[i].W),
+                            cases[i].H * cases[i].W, 1e-6);
+    }
+    const float *in28 = fixture_get(&f, "bilinear.in28", 28, 28);
+    bilinear_resize(out, in28, 28, 28, 42, 42);
+    expect_floats_equal("28 -> 42", out, fixture_get(&f, "bilinear.up42", 42, 42), 42 * 42, 1e-6);
+    bilinear_resize(out, in28, 28, 28, 56, 56);
+    expect_floats_equal("28 -> 56", out, fixture_get(&f, "bilinear.up56", 56, 56), 56 * 56, 1e-6);
+}
+
+// SGD with momentum against torch.optim.SGD (momentum 0.9, lr 0.1) over three steps.
+Test(finetune_torch, sgd_matches_torch) {
+    enum { N = 6, STEPS = 3 };
+    fixture_load(&f, "10_finetune.bin");
+    float params[N];
+    memcpy(params, fixture_get(&f, "sgd.params", N), sizeof params);
+    const float *grads = fixture_get(&f, "sgd.grads", STEPS, N);
+    Sgd opt;
+    sgd_build(&opt, N, 0.9f);
+    for (int s = 0; s < STEPS; s++) sgd_step(&opt, params, grads + s * N, 0.1f);
+    cr_expect_eq(opt.step, STEPS);
+    expect_floats_equal("parameters after 3 steps", params, fixture_get(&f, "sgd.after", N), N,
+                        1e-6);
+    sgd_free(&opt);
 }

@@ -83,6 +83,32 @@ Test(finetune_probe, singular_without_penalty_is_refused) {
     for (int k = 0; k < D * K; k++) cr_assert(isfinite(W[k]), "W[%d] = %g", k, W[k]);
 }
 
+Test(finetune_probe, fewer_images_than_features_solve_the_normal_equations) {
+    // n < D: ridge_solve takes the images' side, W = Xᵀ(XXᵀ + λI)⁻¹Y; W must
+    // still satisfy the D equations (XᵀX + λI) W = XᵀY, checked in double
+    enum { n = 7, D = 30, K = 3 };
+    const double l2 = 0.5;
+    Rng rng;
+    rng_seed(&rng, 22);
+    float *X = random_floats(&rng, n * D, 0.0f, 1.0f), *Y = random_floats(&rng, n * K, 0.0f, 1.0f);
+    float *W = floats(D * K);
+    Error err;
+    cr_assert(ridge_solve(W, X, Y, n, D, K, l2, &err), "%s", err.message);
+    double worst = 0.0;
+    for (int a = 0; a < D; a++)
+        for (int k = 0; k < K; k++) {
+            double left = l2 * W[a * K + k], right = 0.0;
+            for (int i = 0; i < n; i++) {
+                double xw = 0.0;
+                for (int b = 0; b < D; b++) xw += (double)X[i * D + b] * W[b * K + k];
+                left += X[i * D + a] * xw;
+                right += (double)X[i * D + a] * Y[i * K + k];
+            }
+            worst = fmax(worst, fabs(left - right));
+        }
+    cr_expect(worst < 1e-5, "largest residual of the normal equations %g", worst);
+}
+
 // One case of the fixture: fit on "<case>.x" and compare with NumPy.
 static void check_case(const char *c, int n) {
     enum { D = 8, K = 3, NT = 20 };
@@ -120,8 +146,8 @@ static void check_case(const char *c, int n) {
 
 Test(finetune_probe, matches_numpy) {
     fixture_load(&f, "10_probe.bin");
-    check_case("probe", 40);   // 40 images, 8 features, λ = 2
-    check_case("fewshot", 6);  // 6 images, fewer than the 9 columns, λ = 1024
+    check_case("probe", 40);  // 40 images, 8 features, λ = 2
+    check_case("fewshot", 6); // 6 images, fewer than the 9 columns, λ = 1024
 }
 
 Test(finetune_probe, separable_classes_all_right) {
@@ -135,8 +161,10 @@ Test(finetune_probe, separable_classes_all_right) {
         int label = i % K;
         float *row = i < n ? x + i * D : test + (i - n) * D;
         for (int j = 0; j < D; j++) row[j] = 0.2f * rng_normal(&rng) + (j == label ? 4.0f : 0.0f);
-        if (i < n) labels[i] = label;
-        else test_labels[i - n] = label;
+        if (i < n)
+            labels[i] = label;
+        else
+            test_labels[i - n] = label;
     }
     Error err;
     cr_assert(linear_probe_fit(&probe, x, labels, n, D, K, 1.0, &err), "%s", err.message);
@@ -154,7 +182,8 @@ Test(finetune_probe, constant_feature_stays_finite) {
     Error err;
     cr_assert(linear_probe_fit(&probe, x, labels, n, D, K, 1024.0, &err), "%s", err.message);
     cr_expect(probe.std[2] == (float)LINEAR_PROBE_STD_EPS, "std %g", probe.std[2]);
-    for (int k = 0; k < (D + 1) * K; k++) cr_assert(isfinite(probe.W[k]), "W[%d] = %g", k, probe.W[k]);
+    for (int k = 0; k < (D + 1) * K; k++)
+        cr_assert(isfinite(probe.W[k]), "W[%d] = %g", k, probe.W[k]);
     float scores[n * K];
     linear_probe_scores(scores, &probe, x, n);
     for (int k = 0; k < n * K; k++) cr_assert(isfinite(scores[k]), "score %d = %g", k, scores[k]);

@@ -888,6 +888,40 @@ def linear_probe():
     return t
 
 
+def resample_and_sgd():
+    """Two pieces of chapter 10's fine-tuning. torch's bilinear resampling
+    (interpolate, mode="bilinear", align_corners=False), in float64, of a
+    random "bilinear.in" (5,7) to "bilinear.up" (9,11), to "bilinear.same"
+    (5,7) and to "bilinear.down" (3,4), and of a random 28x28 picture in [0, 1]
+    "bilinear.in28" to "bilinear.up42" (42,42) and "bilinear.up56" (56,56).
+    Then torch.optim.SGD (momentum 0.9, lr 0.1, no dampening, no weight decay)
+    over three steps on random "sgd.params" (6) with the gradients
+    "sgd.grads" (3,6), one row a step: the parameters after them, "sgd.after" (6)."""
+    import torch.nn.functional as F
+    t = OrderedDict()
+
+    def up(x, size):
+        return F.interpolate(x[None, None].double(), size=size, mode="bilinear",
+                             align_corners=False)[0, 0]
+
+    x = torch.randn(5, 7)
+    t["bilinear.in"] = x
+    for name, size in [("up", (9, 11)), ("same", (5, 7)), ("down", (3, 4))]:
+        t[f"bilinear.{name}"] = up(x, size)
+    x28 = torch.rand(28, 28)
+    t["bilinear.in28"] = x28
+    t["bilinear.up42"] = up(x28, (42, 42))
+    t["bilinear.up56"] = up(x28, (56, 56))
+    params, grads = torch.randn(6), torch.randn(3, 6)
+    p = params.clone().requires_grad_(True)
+    sgd = torch.optim.SGD([p], lr=0.1, momentum=0.9)
+    for g in grads:
+        p.grad = g.clone()
+        sgd.step()
+    t["sgd.params"], t["sgd.grads"], t["sgd.after"] = params, grads, p.detach()
+    return t
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit("usage: reference.py OUTPUT_DIR [FILE...]  (FILE: only these, e.g. 10_probe.bin)")
@@ -928,6 +962,8 @@ def main():
         torch.manual_seed(SEED)
         write(directory, "10_interpolate.bin", interpolation())
     write(directory, "10_probe.bin", linear_probe())
+    torch.manual_seed(SEED)
+    write(directory, "10_finetune.bin", resample_and_sgd())
 
 
 if __name__ == "__main__":
