@@ -36,10 +36,10 @@ MODULES_07 := $(MODULES_06) conv2d_gemm conv2d_gemm_backward weight_standardize 
               resnet_backward hybrid cnn
 MODULES_08 := $(MODULES_07) shift conv2d_circular
 MODULES_09 := $(MODULES_08) pca attention_distance rollout
-MODULES_10 := $(MODULES_09) pos_interpolate vit_resize linear_probe
+MODULES_10 := $(MODULES_09) pos_interpolate vit_resize linear_probe bilinear sgd
 
 CHAPTERS   := 01_patches 02_embedding 03_attention 04_multihead 05_encoder 06_classifier \
-              07_hybrid 08_equivariance 09_inspect
+              07_hybrid 08_equivariance 09_inspect 10_finetune
 BINS       := $(CHAPTERS:%=build/ch%)
 ASAN_BINS  := $(CHAPTERS:%=build/asan/ch%)
 number      = $(firstword $(subst _, ,$(1)))# 06_classifier -> 06
@@ -59,6 +59,8 @@ QUICK_ARGS_07 := --sizes 500,1000 --epochs 1 --min-steps 10 --models build/quick
                  --vit-model build/quick/models/vit.safetensors
 QUICK_ARGS_08 := --models build/quick/models
 QUICK_ARGS_09 := --models build/quick/models
+QUICK_ARGS_10 := --model build/quick/models/vit.safetensors --models build/quick/models \
+                 --finetune-images 512 --draws 2 --transfer-epochs 1 --transfer-limit 2000
 RUN        := $(if $(QUICK),build/quick,build)
 FIGURES    := $(if $(QUICK),build/quick/figures,figures)
 HTML_DIR   := $(if $(QUICK),build/quick/html,docs/html)

@@ -597,6 +597,7 @@ static void expect_every_program_refuses_the_data(const Places *p, const char *s
         {"ch07_hybrid", "--eval-only", p->vit, NULL},
         {"ch08_equivariance", "--models", p->models, NULL},
         {"ch09_inspect", "--model", p->vit, NULL},
+        {"ch10_finetune", "--model", p->vit, "--models", p->ck, NULL},
     };
     const char *const left[] = {p->out, p->ck, NULL};
     const char *const mentions[] = {p->data, says, NULL};
@@ -642,6 +643,44 @@ Test(bad_input, chapters_08_and_09_refuse_fewer_test_images_than_they_measure) {
     expect_program_refuses("ch08_equivariance", ch08, 1, says, left);
     const char *const ch09[] = {"--data", p.data, "--out", p.out, "--model", p.vit, NULL};
     expect_program_refuses("ch09_inspect", ch09, 1, says, left);
+}
+
+Test(bad_input, chapter_10_checks_its_models_before_any_work) {
+    Places p;
+    places_make(&p);
+    const char *const left[] = {p.out, NULL};
+    // chapter 06's model missing: the command that makes it
+    char absent[1100];
+    snprintf(absent, sizeof absent, "%s/absent.safetensors", p.models);
+    const char *const missing[] = {"--data", p.data, "--out", p.out, "--model", absent, NULL};
+    const char *const makes[] = {absent, "not found", "build/ch06_classifier", NULL};
+    expect_program_refuses("ch10_finetune", missing, 1, makes, left);
+    // a transfer model saved with ten classes, not the five of classes 0-4
+    char transfer[1100];
+    snprintf(transfer, sizeof transfer, "%s/vit_classes0to4.safetensors", p.models);
+    Vit m;
+    tiny_vit(&m, &tiny, 1);
+    Error err;
+    cr_assert(checkpoint_save(transfer, &m.model, 0.286f, 0.353f, &err), "%s", err.message);
+    vit_free(&m);
+    const char *const args[] = {"--data", p.data,     "--out",  p.out, "--model",
+                                p.vit,    "--models", p.models, NULL};
+    const char *const classes[] = {transfer, "a model for 10 classes, not the 5", "--retrain",
+                                   NULL};
+    expect_program_refuses("ch10_finetune", args, 1, classes, left);
+}
+
+Test(bad_input, chapter_10_refuses_fewer_training_images_than_it_draws_from) {
+    Places p;
+    places_make(&p);
+    write_split(p.data, "t10k", 12, 28);
+    write_split(p.data, "train", 20, 28);
+    const char *const args[] = {"--data", p.data,     "--out", p.out, "--model",
+                                p.vit,    "--models", p.ck,    NULL};
+    const char *const says[] = {"train-images-idx3-ubyte: 20 training images", "images 50000-51999",
+                                NULL};
+    const char *const left[] = {p.out, p.ck, NULL};
+    expect_program_refuses("ch10_finetune", args, 1, says, left);
 }
 
 Test(bad_input, chapter_07_refuses_hostile_hybrid_and_cnn_checkpoints) {
