@@ -60,7 +60,8 @@ QUICK_ARGS_07 := --sizes 500,1000 --epochs 1 --min-steps 10 --models build/quick
 QUICK_ARGS_08 := --models build/quick/models
 QUICK_ARGS_09 := --models build/quick/models
 QUICK_ARGS_10 := --model build/quick/models/vit.safetensors --models build/quick/models \
-                 --finetune-images 512 --draws 2 --transfer-epochs 1 --transfer-limit 2000
+                 --finetune-images 512 --test-images 1000 --draws 2 --transfer-epochs 1 \
+                 --transfer-limit 2000
 RUN        := $(if $(QUICK),build/quick,build)
 FIGURES    := $(if $(QUICK),build/quick/figures,figures)
 HTML_DIR   := $(if $(QUICK),build/quick/html,docs/html)

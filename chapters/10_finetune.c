@@ -49,6 +49,7 @@ typedef struct {
     int finetune_images;  // images the fine-tune at each size sees (one pass)
     float finetune_lr;    // its peak learning rate
     int draws;            // random draws of the shots for each count
+    int test_images;      // test on the first N test images (0: all)
     int transfer_epochs, transfer_limit; // the transfer ViT's training
     bool retrain;                        // train the transfer ViT even when it is saved
     int seed, threads;
@@ -726,6 +727,8 @@ static void parse_options(int argc, char **argv, Options *opt) {
          "training images each fine-tune sees, one pass", BATCH, 60000, "N"},
         {"finetune-lr", CLI_FLOAT, &opt->finetune_lr, "the fine-tune's peak learning rate (SGD)",
          1e-6, 1, NULL},
+        {"test-images", CLI_INT, &opt->test_images, "test on the first N test images only (0: all)",
+         0, 10000, "N"},
         {"draws", CLI_INT, &opt->draws, "random draws of the shots for each count", 1, MAX_DRAWS,
          NULL},
         {"transfer-epochs", CLI_INT, &opt->transfer_epochs,
@@ -774,6 +777,7 @@ int main(int argc, char **argv) {
     Model *transfer = train_transfer ? NULL : open_transfer_vit(transfer_file);
     FashionMnist test, train;
     fashion_mnist_load_test_or_exit(&test, program, opt.data_dir, S, 0);
+    if (opt.test_images > 0 && opt.test_images < test.count) test.count = opt.test_images;
     load_train(&train, &opt);
     Error err;
     narrate_check(plot_dir_check(opt.out, &err) &&
@@ -805,7 +809,7 @@ int main(int argc, char **argv) {
 
     printf("\n2. Few-shot linear probes on the frozen model's features (%d features a picture),\n"
            "   shots drawn from the first %d training images, the L2 strength λ chosen\n"
-           "   from %g to %g on training images %d-%d, tested on all %d test images:\n",
+           "   from %g to %g on training images %d-%d, tested on %d test images:\n",
            m->cfg.hidden_dim, POOL, lambdas[0], lambdas[LAMBDAS - 1], VALIDATION,
            VALIDATION + VAL_COUNT - 1, test.count);
     FashionMnist pool = slice(&train, 0, POOL), val = slice(&train, VALIDATION, VAL_COUNT);
