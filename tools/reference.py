@@ -26,6 +26,7 @@ NumPy's principal components (np.cov, np.linalg.eigh) of a small set of vectors.
 For chapter 10, torchvision's own interpolate_embeddings on grids of position
 embeddings and a tiny VisionTransformer rebuilt with them for 42x42 images; and
 the paper's few-shot linear probe (regularised least squares) in NumPy.
+For chapter 11, GELU's tanh form (nn.GELU(approximate='tanh')).
 Needs Debian's
 python3-torch (1.13), python3-torchvision and python3-numpy.
 
@@ -888,6 +889,22 @@ def linear_probe():
     return t
 
 
+# ---- chapter 11: pretrained ViT-B/16 ----------------------------------------------
+
+
+def gelu_tanh():
+    """torch's GELU in its tanh form (nn.GELU(approximate='tanh'), the form the
+    paper's JAX checkpoints were trained with) on x (200) spread over [-8, 8],
+    its output "gelu_tanh.out", and autograd's gradient "gelu_tanh.dx" of
+    sum(out * r) for random r; and the exact form "gelu_erf.out" beside it."""
+    x = torch.cat([torch.linspace(-8.0, 8.0, 100), 3.0 * torch.randn(100)]).requires_grad_()
+    r = torch.randn(200)
+    out = nn.GELU(approximate="tanh")(x)
+    (dx,) = torch.autograd.grad((out * r).sum(), x)
+    return OrderedDict([("gelu_tanh.x", x), ("gelu_tanh.r", r), ("gelu_tanh.out", out),
+                        ("gelu_tanh.dx", dx), ("gelu_erf.out", nn.GELU()(x))])
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit("usage: reference.py OUTPUT_DIR [FILE...]  (FILE: only these, e.g. 10_probe.bin)")
@@ -928,6 +945,8 @@ def main():
         torch.manual_seed(SEED)
         write(directory, "10_interpolate.bin", interpolation())
     write(directory, "10_probe.bin", linear_probe())
+    torch.manual_seed(SEED)
+    write(directory, "11_gelu_tanh.bin", gelu_tanh())
 
 
 if __name__ == "__main__":
