@@ -26,7 +26,9 @@ NumPy's principal components (np.cov, np.linalg.eigh) of a small set of vectors.
 For chapter 10, torchvision's own interpolate_embeddings on grids of position
 embeddings and a tiny VisionTransformer rebuilt with them for 42x42 images; and
 the paper's few-shot linear probe (regularised least squares) in NumPy.
-For chapter 11, GELU's tanh form (nn.GELU(approximate='tanh')).
+For chapter 11, GELU's tanh form (nn.GELU(approximate='tanh')); and a small
+ViT in the paper's JAX layout converted by tools/convert_weights.py, with its
+logits in NumPy.
 Needs Debian's
 python3-torch (1.13), python3-torchvision and python3-numpy.
 
@@ -905,6 +907,35 @@ def gelu_tanh():
                         ("gelu_tanh.dx", dx), ("gelu_erf.out", nn.GELU()(x))])
 
 
+def pretrained_tiny(directory):
+    """A small ViT of B/16's structure in the paper's JAX layout (tools/check_pretrained.py's:
+    32x32 RGB, patch 8, width 48, 3 heads, MLP 96, 2 layers, a pre-logits layer, 10
+    classes; random arrays), converted by tools/convert_weights.py into
+    11_tiny_jax.safetensors with the first ten ImageNet class names; and in
+    11_tiny_jax_io.bin three normalised "images" (3,3,32,32) and the "logits" (3,10)
+    NumPy computes from the JAX layout itself, in float64 (GELU's tanh form)."""
+    import tempfile
+    import numpy as np
+    import check_pretrained as cp
+    import convert_weights
+    rng = np.random.default_rng(SEED)
+    w = cp.jax_arrays(rng)
+    half = np.array([0.5, 0.5, 0.5])
+    images = cp.test_images(3, cp.S, half, half, rng)
+    model = "11_tiny_jax.safetensors"
+    if not ONLY or model in ONLY:
+        with tempfile.TemporaryDirectory() as tmp:
+            npz, names = os.path.join(tmp, "vit_jax_tiny.npz"), os.path.join(tmp, "names.txt")
+            np.savez(npz, **w)
+            with open(names, "w") as f:
+                f.write("\n".join(convert_weights.imagenet_categories()[:cp.K]) + "\n")
+            convert_weights.convert(npz, os.path.join(directory, model), heads=cp.NH,
+                                    names_file=names)
+    write(directory, "11_tiny_jax_io.bin",
+          OrderedDict([("images", torch.from_numpy(images)),
+                       ("logits", torch.from_numpy(cp.jax_forward(w, images)))]))
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit("usage: reference.py OUTPUT_DIR [FILE...]  (FILE: only these, e.g. 10_probe.bin)")
@@ -947,6 +978,7 @@ def main():
     write(directory, "10_probe.bin", linear_probe())
     torch.manual_seed(SEED)
     write(directory, "11_gelu_tanh.bin", gelu_tanh())
+    pretrained_tiny(directory)
 
 
 if __name__ == "__main__":
