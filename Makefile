@@ -40,7 +40,7 @@ MODULES_10 := $(MODULES_09) pos_interpolate vit_resize linear_probe
 MODULES_11 := $(MODULES_10) pretrained preprocess
 
 CHAPTERS   := 01_patches 02_embedding 03_attention 04_multihead 05_encoder 06_classifier \
-              07_hybrid 08_equivariance 09_inspect
+              07_hybrid 08_equivariance 09_inspect 11_pretrained
 BINS       := $(CHAPTERS:%=build/ch%)
 ASAN_BINS  := $(CHAPTERS:%=build/asan/ch%)
 number      = $(firstword $(subst _, ,$(1)))# 06_classifier -> 06
@@ -60,6 +60,10 @@ QUICK_ARGS_07 := --sizes 500,1000 --epochs 1 --min-steps 10 --models build/quick
                  --vit-model build/quick/models/vit.safetensors
 QUICK_ARGS_08 := --models build/quick/models
 QUICK_ARGS_09 := --models build/quick/models
+QUICK_ARGS_11 := --random
+# Chapter 11 runs ViT-B/16 on the converted weights when they are on the
+# machine (tools/convert_weights.py), else on random weights.
+ARGS_11    := $(if $(QUICK),,$(if $(wildcard build/models/vit_b_16.safetensors),,--random))
 RUN        := $(if $(QUICK),build/quick,build)
 FIGURES    := $(if $(QUICK),build/quick/figures,figures)
 HTML_DIR   := $(if $(QUICK),build/quick/html,docs/html)
@@ -73,7 +77,8 @@ export WEAVE_OUTPUTS := $(RUN)/out
 NEEDS_09   := $(RUN)/models/vit_p4.safetensors
 P4_ARGS    := $(if $(QUICK),--epochs 1 --train-limit 2000,--epochs 3)
 # The flags chapter $(1) (say 06_classifier) runs with in `make figures`.
-chapter_flags = --out $(FIGURES)/ch$(call number,$(1)) $(if $(QUICK),$(QUICK_ARGS_$(call number,$(1))))
+chapter_flags = --out $(FIGURES)/ch$(call number,$(1)) $(ARGS_$(call number,$(1))) \
+                $(if $(QUICK),$(QUICK_ARGS_$(call number,$(1))))
 
 .PHONY: all deps test fuzz fuzz-seeds figures docs walkthrough reference bench check-pretrained \
         clean help
