@@ -651,12 +651,14 @@ static bool read_floats(FILE *file, const Header *h, const FileTensor *f, float 
     if (fseeko(file, (off_t)(h->data_start + f->begin), SEEK_SET) != 0 ||
         fread(out, sizeof(float), count, file) != count)
         return error_set(err, "%s: tensor %s: read failed (did the file change?)", path, f->name);
+#if !(defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
     unsigned char *bytes = (unsigned char *)out; // each float decoded in place
     for (size_t i = 0; i < count; i++) {
         uint32_t bits = (uint32_t)bytes[4 * i] | (uint32_t)bytes[4 * i + 1] << 8 |
                         (uint32_t)bytes[4 * i + 2] << 16 | (uint32_t)bytes[4 * i + 3] << 24;
         memcpy(&out[i], &bits, sizeof bits);
     }
+#endif // on a little-endian machine the file's bytes are its floats already
     return true;
 }
 

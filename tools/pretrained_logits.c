@@ -30,8 +30,9 @@ int main(int argc, char **argv) {
     Error err;
     Pretrained p;
     double start = seconds();
+    clock_t cpu = clock();
     narrate_check(pretrained_open(&p, argv[1], 1, &err), program, &err);
-    double loaded = seconds();
+    double loaded = seconds(), load_cpu = (double)(clock() - cpu) / CLOCKS_PER_SEC;
     const VitConfig *cfg = &p.vit.cfg;
     size_t pixels = (size_t)cfg->in_channels * cfg->image_size * cfg->image_size;
     int K = cfg->num_classes;
@@ -60,8 +61,8 @@ int main(int argc, char **argv) {
     narrate_check(atomic_open(&af, argv[3], &err), program, &err);
     fwrite(logits, sizeof(float), n * K, af.file);
     narrate_check(atomic_commit(&af, &err), program, &err);
-    printf("%s: %zu images through %s: loaded in %.2f s, %.3f s per image\n", program, n, argv[1],
-           loaded - start, forward / (double)n);
+    printf("%s: %zu images through %s: loaded in %.2f s (%.2f s of CPU), %.3f s per image\n",
+           program, n, argv[1], loaded - start, load_cpu, forward / (double)n);
     free(image), free(logits);
     pretrained_close(&p);
     return 0;
