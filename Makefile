@@ -37,9 +37,10 @@ MODULES_07 := $(MODULES_06) conv2d_gemm conv2d_gemm_backward weight_standardize 
 MODULES_08 := $(MODULES_07) shift conv2d_circular
 MODULES_09 := $(MODULES_08) pca attention_distance rollout
 MODULES_10 := $(MODULES_09) pos_interpolate vit_resize linear_probe bilinear sgd
+MODULES_11 := $(MODULES_10) pretrained preprocess
 
 CHAPTERS   := 01_patches 02_embedding 03_attention 04_multihead 05_encoder 06_classifier \
-              07_hybrid 08_equivariance 09_inspect 10_finetune
+              07_hybrid 08_equivariance 09_inspect 10_finetune 11_pretrained
 BINS       := $(CHAPTERS:%=build/ch%)
 ASAN_BINS  := $(CHAPTERS:%=build/asan/ch%)
 number      = $(firstword $(subst _, ,$(1)))# 06_classifier -> 06
@@ -62,6 +63,10 @@ QUICK_ARGS_09 := --models build/quick/models
 QUICK_ARGS_10 := --model build/quick/models/vit.safetensors --models build/quick/models \
                  --finetune-images 512 --test-images 1000 --draws 2 --transfer-epochs 1 \
                  --transfer-limit 2000
+QUICK_ARGS_11 := --random
+# Chapter 11 runs ViT-B/16 on the converted weights when they are on the
+# machine (tools/convert_weights.py), else on random weights.
+ARGS_11    := $(if $(QUICK),,$(if $(wildcard build/models/vit_b_16.safetensors),,--random))
 RUN        := $(if $(QUICK),build/quick,build)
 FIGURES    := $(if $(QUICK),build/quick/figures,figures)
 HTML_DIR   := $(if $(QUICK),build/quick/html,docs/html)
@@ -75,9 +80,11 @@ export WEAVE_OUTPUTS := $(RUN)/out
 NEEDS_09   := $(RUN)/models/vit_p4.safetensors
 P4_ARGS    := $(if $(QUICK),--epochs 1 --train-limit 2000,--epochs 3)
 # The flags chapter $(1) (say 06_classifier) runs with in `make figures`.
-chapter_flags = --out $(FIGURES)/ch$(call number,$(1)) $(if $(QUICK),$(QUICK_ARGS_$(call number,$(1))))
+chapter_flags = --out $(FIGURES)/ch$(call number,$(1)) $(ARGS_$(call number,$(1))) \
+                $(if $(QUICK),$(QUICK_ARGS_$(call number,$(1))))
 
-.PHONY: all deps test fuzz fuzz-seeds figures docs walkthrough reference bench clean help
+.PHONY: all deps test fuzz fuzz-seeds figures docs walkthrough reference bench check-pretrained \
+        clean help
 .DELETE_ON_ERROR:
 
 all: $(BINS)                                 ## build the library and every chapter into build/
@@ -257,6 +264,16 @@ bench: deps build/bench                      ## train the benchmark ViT in C and
 	@tools/deps.sh python && tools/bench.sh
 
 build/bench: tools/bench.c $(MODULES_07:%=build/obj/%.o)
+	@mkdir -p $(@D)
+	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(OPENMP) $(WARNINGS) $< $(filter %.o,$^) -o $@ $(LDLIBS)
+
+# ---- chapter 11: the C model against torchvision's ----------------------------
+
+check-pretrained: deps build/pretrained_logits  ## torchvision's vit_b_16 and a JAX-layout ViT, random weights, converted: C logits = PyTorch's (needs python3-torch)
+	@tools/deps.sh python
+	$(PYTHON) tools/check_pretrained.py
+
+build/pretrained_logits: tools/pretrained_logits.c $(MODULES_11:%=build/obj/%.o)
 	@mkdir -p $(@D)
 	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(OPENMP) $(WARNINGS) $< $(filter %.o,$^) -o $@ $(LDLIBS)
 

@@ -110,6 +110,47 @@ bool checkpoint_normalization(const char *path, float *mean, float *std, Error *
            meta_normalization(&meta, path, mean, std, err);
 }
 
+// region: channel-normalization
+// The numbers of meta's key into out (Cin): one, repeated, or Cin separated by commas.
+static bool meta_floats(const SafetensorsMeta *meta, const char *key, int Cin, float *out,
+                        const char *path, Error *err) {
+    const char *text = safetensors_meta_get(meta, key);
+    if (text == NULL) return error_set(err, "%s: no \"%s\" in the metadata", path, key);
+    int n = 0;
+    for (const char *at = text;; n++) {
+        errno = 0;
+        char *end;
+        double x = strtod(at, &end);
+        bool number = end != at && errno == 0 && x > -1e6 && x < 1e6;
+        if (!number || n == Cin || (*end != ',' && *end != '\0'))
+            return error_set(err,
+                             "%s: metadata \"%s\" is \"%s\", expected one number or %d "
+                             "separated by commas",
+                             path, key, text, Cin);
+        out[n] = (float)x;
+        if (*end == '\0') break;
+        at = end + 1;
+    }
+    if (n + 1 != 1 && n + 1 != Cin)
+        return error_set(err, "%s: metadata \"%s\" holds %d numbers, expected 1 or %d", path, key,
+                         n + 1, Cin);
+    for (int c = 1; n == 0 && c < Cin; c++) out[c] = out[0]; // one number for every channel
+    return true;
+}
+
+bool checkpoint_channel_normalization(const SafetensorsMeta *meta, const char *path, int Cin,
+                                      float *mean, float *std, Error *err) {
+    if (!meta_floats(meta, "image_mean", Cin, mean, path, err) ||
+        !meta_floats(meta, "image_std", Cin, std, path, err))
+        return false;
+    for (int c = 0; c < Cin; c++)
+        if (!(std[c] >= CHECKPOINT_MIN_STD))
+            return error_set(err, "%s: metadata \"image_std\" must be at least %g, got %g", path,
+                             CHECKPOINT_MIN_STD, std[c]);
+    return true;
+}
+// endregion: channel-normalization
+
 // Every weight of t (read from path) is a finite number: a NaN or an infinity
 // would only turn every output into NaN.
 static bool weights_finite(const Tensors *t, const char *path, Error *err) {

@@ -13,7 +13,7 @@
 #include "vit_config.h"
 
 // Where the chapters keep the models they train, and chapter 06's ViT.
-#define MODELS_DIR "build/models"
+#define MODELS_DIR     "build/models"
 #define VIT_MODEL_PATH MODELS_DIR "/vit.safetensors"
 
 // The model alone, with its configuration and normalisation: path, atomically.
@@ -40,6 +40,14 @@ bool checkpoint_fits_data(const SafetensorsMeta *meta, const char *path, const c
 // within +-1e6 and std at least CHECKPOINT_MIN_STD, so the inputs stay finite.
 #define CHECKPOINT_MIN_STD 1e-6f
 bool checkpoint_normalization(const char *path, float *mean, float *std, Error *err);
+
+// The per-channel normalisation of a checkpoint for images of Cin channels:
+// input[c] = (pixel/255 - mean[c]) / std[c], mean and std (Cin) each. The
+// metadata's "image_mean" and "image_std" hold one number, used for every
+// channel (every checkpoint of chapters 06-10), or Cin numbers separated by
+// commas ("0.485,0.456,0.406": torchvision's ImageNet values); ranges as above.
+bool checkpoint_channel_normalization(const SafetensorsMeta *meta, const char *path, int Cin,
+                                      float *mean, float *std, Error *err);
 
 // A program's model that must exist: when path does not, prints one line
 // naming it and the command that makes it (`make_command`), and exits 1.

@@ -107,6 +107,10 @@ void encoder_build(Encoder *enc, const VitConfig *cfg, int B) {
     tensors_alloc(&enc->acts);
 }
 
+void encoder_set_gelu(EncoderWeights *w, const VitConfig *cfg, GeluForm form) {
+    for (int l = 0; l < cfg->num_layers; l++) w->layers[l].gelu = form;
+}
+
 void encoder_free(Encoder *enc) {
     tensors_free(&enc->params);
     tensors_free(&enc->acts);
@@ -181,7 +185,7 @@ void block_forward(float *out, BlockActivations *a, const float *x, const BlockW
     // 2. out = MLP(LN(z')) + z',  MLP(u) = fc2(GELU(fc1(u)))
     layernorm_forward(a->ln2, a->ln2_mean, a->ln2_rstd, a->res1, w->ln2_w, w->ln2_b, R, C);
     linear_forward(a->fc1, a->ln2, w->fc1_w, w->fc1_b, R, C, MLP);
-    gelu_forward(a->gelu, a->fc1, R * MLP);
+    gelu_form_forward(w->gelu, a->gelu, a->fc1, R * MLP);
     linear_forward(a->fc2, a->gelu, w->fc2_w, w->fc2_b, R, MLP, C);
     residual_forward(out, a->res1, a->fc2, (size_t)R * C);
 }

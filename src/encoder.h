@@ -8,40 +8,42 @@
 #ifndef ENCODER_H
 #define ENCODER_H
 
+#include "gelu.h"
 #include "mha.h"
 #include "rng.h"
 #include "tensors.h"
 #include "vit_config.h"
 
 typedef struct {
-    float *ln1_w, *ln1_b;     // (C) ln_1
-    float *qkv_w, *qkv_b;     // (3C,C), (3C) self_attention.in_proj_*
-    float *proj_w, *proj_b;   // (C,C), (C) self_attention.out_proj.*
-    float *ln2_w, *ln2_b;     // (C) ln_2
-    float *fc1_w, *fc1_b;     // (MLP,C), (MLP) mlp.0
-    float *fc2_w, *fc2_b;     // (C,MLP), (C) mlp.3
+    float *ln1_w, *ln1_b;   // (C) ln_1
+    float *qkv_w, *qkv_b;   // (3C,C), (3C) self_attention.in_proj_*
+    float *proj_w, *proj_b; // (C,C), (C) self_attention.out_proj.*
+    float *ln2_w, *ln2_b;   // (C) ln_2
+    float *fc1_w, *fc1_b;   // (MLP,C), (MLP) mlp.0
+    float *fc2_w, *fc2_b;   // (C,MLP), (C) mlp.3
+    GeluForm gelu;          // not a parameter: the MLP's GELU, GELU_ERF (0) unless set
 } BlockWeights;
 
 typedef struct {
-    float *conv_w, *conv_b;   // (C,Cin,P,P), (C) conv_proj: the patch embedding
-    float *class_token;       // (C) class_token
-    float *pos;               // (T,C) encoder.pos_embedding
-    BlockWeights *layers;     // (L)
-    float *ln_w, *ln_b;       // (C) encoder.ln
+    float *conv_w, *conv_b; // (C,Cin,P,P), (C) conv_proj: the patch embedding
+    float *class_token;     // (C) class_token
+    float *pos;             // (T,C) encoder.pos_embedding
+    BlockWeights *layers;   // (L)
+    float *ln_w, *ln_b;     // (C) encoder.ln
 } EncoderWeights;
 
 typedef struct {
-    float *ln1;               // (B,T,C) LN1(x)
+    float *ln1;                 // (B,T,C) LN1(x)
     float *ln1_mean, *ln1_rstd; // (B,T)
     MhaActivations attn;
-    float *attn_out;          // (B,T,C) MHA(LN1(x))
-    float *res1;              // (B,T,C) x + MHA(LN1(x))
-    float *ln2;               // (B,T,C)
+    float *attn_out;            // (B,T,C) MHA(LN1(x))
+    float *res1;                // (B,T,C) x + MHA(LN1(x))
+    float *ln2;                 // (B,T,C)
     float *ln2_mean, *ln2_rstd; // (B,T)
-    float *fc1;               // (B,T,MLP) before GELU
-    float *gelu;              // (B,T,MLP)
-    float *fc2;               // (B,T,C)
-    float *out;               // (B,T,C) res1 + fc2: the block's output
+    float *fc1;                 // (B,T,MLP) before GELU
+    float *gelu;                // (B,T,MLP)
+    float *fc2;                 // (B,T,C)
+    float *out;                 // (B,T,C) res1 + fc2: the block's output
 } BlockActivations;
 
 typedef struct {
@@ -55,11 +57,11 @@ typedef struct {
 
 typedef struct {
     VitConfig cfg;
-    int B;                    // batch size the activations are sized for
+    int B; // batch size the activations are sized for
     EncoderWeights w;
     EncoderActivations a;
-    Tensors params;           // every parameter, one allocation
-    Tensors acts;             // every activation, one allocation
+    Tensors params; // every parameter, one allocation
+    Tensors acts;   // every activation, one allocation
 } Encoder;
 
 // Lists the parameters in t with torchvision's names; w->layers must already
@@ -80,7 +82,10 @@ void encoder_init(Encoder *enc, Rng *rng);
 // The same on weights listed elsewhere (chapter 06's model); cfg gives the sizes.
 void encoder_weights_init(EncoderWeights *w, const VitConfig *cfg, Rng *rng);
 
-// One pre-LN block: out (B,T,C) = block(x (B,T,C)).
+// The GELU form of every block of w (cfg->num_layers of them).
+void encoder_set_gelu(EncoderWeights *w, const VitConfig *cfg, GeluForm form);
+
+// One pre-LN block: out (B,T,C) = block(x (B,T,C)); its MLP's GELU is w->gelu.
 void block_forward(float *out, BlockActivations *a, const float *x, const BlockWeights *w, int B,
                    int T, int C, int MLP, int NH);
 // Its backward pass (the convention: linear.h): dx (B,T,C) += from dout

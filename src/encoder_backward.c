@@ -45,7 +45,7 @@ void block_backward(float *dx, BlockWeights *grads, BlockActivations *dacts, con
     linear_backward(NULL, g->fc2_w, g->fc2_b, dout, a->gelu, w->fc2_w, R, MLP, C);
     // forward: gelu = GELU(fc1)
     zero(da->fc1, m);
-    gelu_backward(da->fc1, da->gelu, a->fc1, R * MLP);
+    gelu_form_backward(w->gelu, da->fc1, da->gelu, a->fc1, R * MLP);
     // forward: fc1 = ln2 · fc1_w^T + fc1_b
     matmul(da->ln2, da->fc1, w->fc1_w, R, C, MLP, 0); // dln2 = dfc1 · fc1_w (written)
     linear_backward(NULL, g->fc1_w, g->fc1_b, da->fc1, a->ln2, w->fc1_w, R, C, MLP);

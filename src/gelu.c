@@ -13,3 +13,29 @@ void gelu_forward(float *out, const float *x, int n) {
     for (int i = 0; i < n; i++) out[i] = 0.5f * x[i] * (1.0f + vec_erff(x[i] * inv_sqrt2));
 }
 // endregion: gelu-forward
+
+// region: gelu-tanh-forward
+// 0.5 (1 + tanh(u)) is the logistic function of 2u, so gelu_tanh(x) = x / (1 + e^(-2u)):
+// one exponential, and no cancellation for large |u|.
+VEC_CLONES
+void gelu_tanh_forward(float *out, const float *x, int n) {
+    // out (n), x (n): out may equal x
+    const float k = 0.79788456080286536f, a = 0.044715f; // sqrt(2/pi)
+#pragma omp parallel for simd schedule(static)
+    for (int i = 0; i < n; i++) {
+        float u = k * (x[i] + a * x[i] * x[i] * x[i]);
+        out[i] = x[i] / (1.0f + vec_expf(-2.0f * u));
+    }
+}
+// endregion: gelu-tanh-forward
+
+void gelu_form_forward(GeluForm form, float *out, const float *x, int n) {
+    if (form == GELU_TANH)
+        gelu_tanh_forward(out, x, n);
+    else
+        gelu_forward(out, x, n);
+}
+
+const char *gelu_form_name(GeluForm form) {
+    return form == GELU_TANH ? "tanh" : "erf";
+}

@@ -21,3 +21,26 @@ void gelu_backward(float *dx, const float *dout, const float *x, int n) {
     }
 }
 // endregion: gelu-backward
+
+// region: gelu-tanh-backward
+VEC_CLONES
+void gelu_tanh_backward(float *dx, const float *dout, const float *x, int n) {
+    // dx (n) +=, dout (n), x (n)
+    // forward: out = x s,  s = 0.5 (1 + tanh(u)) = 1 / (1 + e^(-2u)),  u = k (x + a x^3)
+    // d/dx: s + x s (1 - s) 2 du/dx,  du/dx = k (1 + 3 a x^2)   (tanh' = 1 - tanh^2 = 4 s (1 - s))
+    const float k = 0.79788456080286536f, a = 0.044715f;
+#pragma omp parallel for simd schedule(static)
+    for (int i = 0; i < n; i++) {
+        float x2 = x[i] * x[i], u = k * (x[i] + a * x2 * x[i]);
+        float s = 1.0f / (1.0f + vec_expf(-2.0f * u));
+        dx[i] += dout[i] * (s + x[i] * s * (1.0f - s) * 2.0f * k * (1.0f + 3.0f * a * x2));
+    }
+}
+// endregion: gelu-tanh-backward
+
+void gelu_form_backward(GeluForm form, float *dx, const float *dout, const float *x, int n) {
+    if (form == GELU_TANH)
+        gelu_tanh_backward(dx, dout, x, n);
+    else
+        gelu_backward(dx, dout, x, n);
+}

@@ -196,6 +196,9 @@ typedef struct {
     size_t at, length;
     const char *path;
     Error *err;
+    char *value;      // (length + 1) a metadata value of any length, as it is read
+    const char *want; // a metadata key whose whole value to keep, or NULL
+    char **wanted;    // that value (allocated), when want is in the header
 } Parser;
 
 // ---- a JSON parser for the header ------------------------------------------------
@@ -389,7 +392,8 @@ static bool take_tensor(Parser *p, FileTensor *t) {
     return true;
 }
 
-// {"key": "value", ...} into meta.
+// {"key": "value", ...} into meta; a value too long for meta is left out of
+// it (safetensors_read_meta_text reads it), and p->want's is kept whole.
 static bool take_metadata(Parser *p, SafetensorsMeta *meta) {
     if (!expect(p, '{')) return false;
     bool done;
@@ -397,16 +401,22 @@ static bool take_metadata(Parser *p, SafetensorsMeta *meta) {
         char key[sizeof meta->keys[0]];
         if (!next_member(p, i, key, sizeof key, "a metadata key", &done)) return false;
         if (done) break;
-        if (meta->count == SAFETENSORS_MAX_META)
-            return error_set(p->err, "%s: more than %d metadata entries", p->path,
-                             SAFETENSORS_MAX_META);
         if (safetensors_meta_get(meta, key) != NULL)
             return error_set(p->err, "%s: metadata key \"%s\" appears twice", p->path, key);
         skip_space(p);
         if (p->at == p->length || p->text[p->at] != '"')
             return error_set(p->err, "%s: metadata \"%s\" is not a string", p->path, key);
-        if (!take_string(p, meta->values[meta->count], sizeof meta->values[0], "a metadata value"))
-            return false;
+        if (!take_string(p, p->value, p->length + 1, "a metadata value")) return false;
+        size_t n = strlen(p->value);
+        if (p->want != NULL && *p->wanted == NULL && strcmp(key, p->want) == 0) {
+            *p->wanted = xmalloc(n + 1);
+            memcpy(*p->wanted, p->value, n + 1);
+        }
+        if (n >= sizeof meta->values[0]) continue; // a long value: not in meta
+        if (meta->count == SAFETENSORS_MAX_META)
+            return error_set(p->err, "%s: more than %d metadata entries", p->path,
+                             SAFETENSORS_MAX_META);
+        strcpy(meta->values[meta->count], p->value);
         strcpy(meta->keys[meta->count++], key);
     }
     return true;
@@ -559,9 +569,10 @@ static bool read_length(Input *in, uint64_t *n, Error *err) {
     return true;
 }
 
-// Reads in's header (from the start of in) and checks it into h. On failure
-// returns false with err set and h empty.
-static bool load_header(Input *in, Header *h, Error *err) {
+// Reads in's header (from the start of in) and checks it into h; with want,
+// that metadata key's whole value into *wanted (allocated; NULL when absent). On
+// failure returns false with err set, h empty and *wanted NULL.
+static bool load_header_wanting(Input *in, Header *h, const char *want, char **wanted, Error *err) {
     *h = (Header){0};
     h->capacity = 8; // grows by doubling; never NULL, as qsort and bsearch require
     h->tensors = xmalloc(sizeof(FileTensor) * (size_t)h->capacity);
@@ -572,14 +583,27 @@ static bool load_header(Input *in, Header *h, Error *err) {
     if (ok) {
         char *text = xmalloc(n > 0 ? (size_t)n : 1);
         ok = fread(text, 1, (size_t)n, in->file) == n || error_set(err, "%s: short read", path);
-        Parser p = {.text = text, .length = (size_t)n, .path = path, .err = err};
+        char *none = NULL;
+        Parser p = {.text = text,
+                    .length = (size_t)n,
+                    .path = path,
+                    .err = err,
+                    .value = xmalloc((size_t)n + 1),
+                    .want = want,
+                    .wanted = wanted != NULL ? wanted : &none};
         h->data_start = 8 + n;
         h->data_size = in->size - 8 - n;
         ok = ok && take_header(&p, h) && check_layout(h, path, err);
         free(text);
+        free(p.value);
+        if (!ok) free(*p.wanted), *p.wanted = NULL;
     }
     if (!ok) header_free(h);
     return ok;
+}
+
+static bool load_header(Input *in, Header *h, Error *err) {
+    return load_header_wanting(in, h, NULL, NULL, err);
 }
 
 // Equal shapes once leading 1s are dropped from both: (1,1,C) matches (C).
@@ -627,12 +651,14 @@ static bool read_floats(FILE *file, const Header *h, const FileTensor *f, float 
     if (fseeko(file, (off_t)(h->data_start + f->begin), SEEK_SET) != 0 ||
         fread(out, sizeof(float), count, file) != count)
         return error_set(err, "%s: tensor %s: read failed (did the file change?)", path, f->name);
+#if !(defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
     unsigned char *bytes = (unsigned char *)out; // each float decoded in place
     for (size_t i = 0; i < count; i++) {
         uint32_t bits = (uint32_t)bytes[4 * i] | (uint32_t)bytes[4 * i + 1] << 8 |
                         (uint32_t)bytes[4 * i + 2] << 16 | (uint32_t)bytes[4 * i + 3] << 24;
         memcpy(&out[i], &bits, sizeof bits);
     }
+#endif // on a little-endian machine the file's bytes are its floats already
     return true;
 }
 
@@ -649,6 +675,14 @@ bool safetensors_read_meta_from(Input *in, SafetensorsMeta *meta, Error *err) {
     if (!load_header(in, &h, err)) return false;
     *meta = h.meta;
     meta->data_bytes = h.data_size;
+    header_free(&h);
+    return true;
+}
+
+bool safetensors_read_meta_text(Input *in, const char *key, char **value, Error *err) {
+    *value = NULL;
+    Header h;
+    if (!load_header_wanting(in, &h, key, value, err)) return false;
     header_free(&h);
     return true;
 }

@@ -16,6 +16,9 @@
 // the encoder, pool, representation_size, image_mean, image_std).
 #define SAFETENSORS_MAX_META 64
 
+// A file's metadata: its entries whose values are shorter than 256 bytes (a
+// longer one, such as a classifier's 1,000 class names, is read by
+// safetensors_read_meta_text).
 typedef struct {
     int count;
     char keys[SAFETENSORS_MAX_META][64];
@@ -45,5 +48,8 @@ bool safetensors_read(const char *path, Tensors *t, Error *err);
 // messages name in->name. Each reads from the start of in.
 bool safetensors_read_meta_from(Input *in, SafetensorsMeta *meta, Error *err);
 bool safetensors_read_from(Input *in, Tensors *t, Error *err);
+// The whole value of one metadata key, of any length, into *value (allocated,
+// free it; NULL when the file has no such key); the header checked as above.
+bool safetensors_read_meta_text(Input *in, const char *key, char **value, Error *err);
 
 #endif

@@ -58,31 +58,36 @@ static void slice_build(VitSlice *v, const Vit *m, int s) {
 }
 
 // region: vit-build
-void vit_build(Vit *m, const VitConfig *cfg, const HeadOptions *head, float dropout, int B) {
+// The model for batches of up to B images; with gradients, everything training
+// needs, else the parameters and activations alone (inference).
+static void build(Vit *m, const VitConfig *cfg, const HeadOptions *head, float dropout, int B,
+                  bool gradients) {
     assert(vit_config_check(cfg, NULL) && cfg->num_classes > 0 && B > 0);
     assert(dropout >= 0.0f && dropout < 1.0f);
     *m = (Vit){.cfg = *cfg, .head = *head, .dropout = dropout, .B = B};
     int L = cfg->num_layers, C = cfg->hidden_dim, K = cfg->num_classes;
     m->w.layers = xcalloc(L, sizeof(BlockWeights));
-    m->dw.layers = xcalloc(L, sizeof(BlockWeights));
     tensors_init(&m->params);
     tensors_init(&m->grads);
     // parameters and their gradients: one list, twice, so the layouts match
     encoder_params_add(&m->params, &m->w, cfg);
     head_params_add(&m->params, &m->hw, head, C, K);
-    encoder_params_add(&m->grads, &m->dw, cfg);
-    head_params_add(&m->grads, &m->dhw, head, C, K);
+    if (gradients) {
+        m->dw.layers = xcalloc(L, sizeof(BlockWeights));
+        encoder_params_add(&m->grads, &m->dw, cfg);
+        head_params_add(&m->grads, &m->dhw, head, C, K);
+    }
     // activations, the softmax, the dropout masks; and the activations' gradients
     list_activations(&m->acts, &m->dacts, &m->a, &m->da, &m->ha, &m->dha, &m->probs,
                      &m->dropout_mask, m);
-    Tensors *lists[] = {&m->params, &m->grads, &m->acts, &m->dacts};
-    for (int i = 0; i < 4; i++) tensors_alloc(lists[i]);
+    Tensors *lists[] = {&m->params, &m->acts, &m->grads, &m->dacts};
+    for (int i = 0; i < (gradients ? 4 : 2); i++) tensors_alloc(lists[i]);
     // one slice of every batch per thread
     m->slices = omp_get_max_threads();
     m->slice = xcalloc(m->slices, sizeof(VitSlice));
     m->slice_grads = xcalloc(m->slices, sizeof(float *));
     for (int s = 0; s < m->slices; s++) {
-        slice_build(&m->slice[s], m, s);
+        slice_build(&m->slice[s], m, gradients ? s : 0); // inference: none has gradients
         m->slice_grads[s] = m->slice[s].grads.memory;
     }
     // what the trainer sees
@@ -92,9 +97,17 @@ void vit_build(Vit *m, const VitConfig *cfg, const HeadOptions *head, float drop
                        .num_classes = K,
                        .B = B,
                        .params = &m->params,
-                       .grads = &m->grads,
+                       .grads = gradients ? &m->grads : NULL,
                        .logits = m->ha.logits,
                        .dropout_rng = &m->dropout_rng};
+}
+
+void vit_build(Vit *m, const VitConfig *cfg, const HeadOptions *head, float dropout, int B) {
+    build(m, cfg, head, dropout, B, true);
+}
+
+void vit_build_inference(Vit *m, const VitConfig *cfg, const HeadOptions *head, int B) {
+    build(m, cfg, head, 0.0f, B, false);
 }
 // endregion: vit-build
 
@@ -139,7 +152,7 @@ void vit_init(Vit *m, Rng *rng) {
 static int aim_slice(VitSlice *v, const Vit *m, int s, int n, int B, int *b0) {
     int count = slices_share(s, n, B, b0);
     slices_aim(&v->acts, &m->acts, *b0, m->B);
-    slices_aim(&v->dacts, &m->dacts, *b0, m->B);
+    if (m->dacts.memory != NULL) slices_aim(&v->dacts, &m->dacts, *b0, m->B); // not for inference
     return count;
 }
 // endregion: vit-slices
@@ -221,7 +234,7 @@ static void slice_backward(Vit *m, VitSlice *v, int b0, int B) {
 
 // region: vit-backward
 void vit_backward(Vit *m, const int *labels, int B, float smoothing) {
-    assert(B > 0 && B <= m->B);
+    assert(B > 0 && B <= m->B && m->grads.memory != NULL); // built by vit_build
     int K = m->cfg.num_classes;
     // 4. the loss: dlogits (B,K)
     cross_entropy_backward(m->dha.logits, m->probs, labels, B, K, smoothing);
@@ -256,6 +269,7 @@ static void kind_backward(Model *m, const int *labels, int B, float smoothing) {
 static void kind_describe(const Model *model, SafetensorsMeta *meta) {
     const Vit *m = (const Vit *)model;
     vit_describe(meta, &m->cfg, &m->head);
+    if (vit_gelu(m) != GELU_ERF) safetensors_meta_set(meta, "gelu", gelu_form_name(vit_gelu(m)));
 }
 
 static bool kind_fits(const Model *model, const SafetensorsMeta *meta, const char *path,
@@ -263,7 +277,12 @@ static bool kind_fits(const Model *model, const SafetensorsMeta *meta, const cha
     const Vit *m = (const Vit *)model;
     VitConfig c;
     HeadOptions head;
-    if (!vit_read_config(meta, path, &c, &head, err)) return false;
+    GeluForm gelu;
+    if (!vit_read_config(meta, path, &c, &head, err) || !vit_read_gelu(meta, path, &gelu, err))
+        return false;
+    if (gelu != vit_gelu(m))
+        return error_set(err, "%s: holds a ViT whose MLP uses GELU's %s form, not the %s form",
+                         path, gelu_form_name(gelu), gelu_form_name(vit_gelu(m)));
     if (memcmp(&c, &m->cfg, sizeof c) == 0 && head.mean_pool == m->head.mean_pool &&
         head.pre_logits == m->head.pre_logits)
         return true;
@@ -271,14 +290,16 @@ static bool kind_fits(const Model *model, const SafetensorsMeta *meta, const cha
                      "%s: holds a ViT of width %d, %d layers, %d heads, MLP %d, patch %d, "
                      "%s pooling%s, not the model asked for",
                      path, c.hidden_dim, c.num_layers, c.num_heads, c.mlp_dim, c.patch_size,
-                     head.mean_pool ? "mean" : "class-token", head.pre_logits ? ", pre-logits" : "");
+                     head.mean_pool ? "mean" : "class-token",
+                     head.pre_logits ? ", pre-logits" : "");
 }
 
 static Model *kind_open(const SafetensorsMeta *meta, const char *path, int B, float dropout,
                         Error *err) {
     VitConfig cfg;
     HeadOptions head;
-    if (!vit_read_config(meta, path, &cfg, &head, err) ||
+    GeluForm gelu;
+    if (!vit_read_config(meta, path, &cfg, &head, err) || !vit_read_gelu(meta, path, &gelu, err) ||
         !vit_fits_data(meta, path, &cfg, &head, err))
         return NULL;
     Error why;
@@ -288,6 +309,7 @@ static Model *kind_open(const SafetensorsMeta *meta, const char *path, int B, fl
     }
     Vit *m = xmalloc(sizeof *m);
     vit_build(m, &cfg, &head, dropout, B);
+    vit_set_gelu(m, gelu);
     return &m->model;
 }
 
@@ -353,3 +375,20 @@ bool vit_read_config(const SafetensorsMeta *meta, const char *path, VitConfig *c
     return true;
 }
 // endregion: vit-read-config
+
+// region: vit-gelu
+bool vit_read_gelu(const SafetensorsMeta *meta, const char *path, GeluForm *form, Error *err) {
+    const char *name = safetensors_meta_get(meta, "gelu");
+    *form = name != NULL && strcmp(name, "tanh") == 0 ? GELU_TANH : GELU_ERF;
+    if (name == NULL || strcmp(name, "erf") == 0 || strcmp(name, "tanh") == 0) return true;
+    return error_set(err, "%s: metadata \"gelu\" is \"%s\", expected erf or tanh", path, name);
+}
+
+void vit_set_gelu(Vit *m, GeluForm form) {
+    encoder_set_gelu(&m->w, &m->cfg, form);
+}
+
+GeluForm vit_gelu(const Vit *m) {
+    return m->w.layers[0].gelu;
+}
+// endregion: vit-gelu

@@ -29,7 +29,7 @@ typedef struct {
 } VitSlice;
 
 typedef struct {
-    Model model;    // first: what the trainer sees; its pointers point at the fields below
+    Model model; // first: what the trainer sees; its pointers point at the fields below
     VitConfig cfg;
     HeadOptions head;
     float dropout;  // on the embedded tokens and before the head, while training; 0 = none
@@ -54,6 +54,11 @@ typedef struct {
 extern const ModelKind vit_kind;
 
 void vit_build(Vit *m, const VitConfig *cfg, const HeadOptions *head, float dropout, int B);
+// The same for inference only: the parameters and the activations of B images,
+// no gradients of either (ViT-B/16: 346 MB of weights and 15 MB of activations
+// per image and layer, instead of about three times as much). vit_forward
+// without dropout; no vit_backward.
+void vit_build_inference(Vit *m, const VitConfig *cfg, const HeadOptions *head, int B);
 void vit_free(Vit *m);
 // The paper's initialisation (encoder_init's recipe) with a zero head.
 void vit_init(Vit *m, Rng *rng);
@@ -83,6 +88,13 @@ bool vit_fits_data(const SafetensorsMeta *meta, const char *path, const VitConfi
 // The parameters of a ViT of cfg with head: vit_param_count, plus the
 // pre-logits layer (C*C + C) when head has one.
 long long vit_model_param_count(const VitConfig *cfg, const HeadOptions *head);
+// The GELU form a checkpoint's metadata "gelu" names: "erf" or absent (torchvision,
+// the project's own models) is GELU_ERF, "tanh" (the paper's JAX checkpoints) GELU_TANH.
+bool vit_read_gelu(const SafetensorsMeta *meta, const char *path, GeluForm *form, Error *err);
+// Every block's MLP to that form (vit_build makes GELU_ERF); and the form m uses.
+// A Vit's checkpoint records it ("gelu": "tanh"; nothing for erf).
+void vit_set_gelu(Vit *m, GeluForm form);
+GeluForm vit_gelu(const Vit *m);
 // The Vit whose Model m is.
 Vit *vit_of(Model *m);
 

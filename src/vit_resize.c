@@ -7,8 +7,7 @@
 #include "pos_interpolate.h"
 
 // region: vit-resize
-bool vit_build_resized(Vit *out, const Vit *src, int image_size, int B, float dropout,
-                       Error *err) {
+bool vit_build_resized(Vit *out, const Vit *src, int image_size, int B, float dropout, Error *err) {
     VitConfig cfg = src->cfg;
     cfg.image_size = image_size;
     Error why;
@@ -27,6 +26,7 @@ bool vit_build_resized(Vit *out, const Vit *src, int image_size, int B, float dr
         else
             memcpy(*to->slot, *from->slot, from->count * sizeof(float));
     }
+    vit_set_gelu(out, vit_gelu(src));
     out->dropout_rng = src->dropout_rng;
     return true;
 }

@@ -773,3 +773,32 @@ Test(bad_input, an_output_that_cannot_be_written_leaves_no_figures_directory) {
                                 NULL};
     expect_program_refuses("ch07_hybrid", ch07, 1, says, left);
 }
+
+Test(bad_input, chapter_11_refuses_a_bad_photo_and_bad_weights_leaving_nothing) {
+    Places p;
+    places_make(&p);
+    const char *const left[] = {p.out, NULL};
+    char photo[1024], good[1024], weights[1024];
+    write_whole_file(scratch_path(photo, "photo.png"), "not a picture", 13);
+    const char *const bad_photo[] = {"--random", "--image", photo, "--out", p.out, NULL};
+    const char *const says_photo[] = {photo, NULL};
+    expect_program_refuses("ch11_pretrained", bad_photo, 1, says_photo, left);
+    Image img = image_new(8, 6, 3);
+    Error err;
+    cr_assert(image_write_png(scratch_path(good, "good.png"), &img, &err), "%s", err.message);
+    image_free(&img);
+    write_whole_file(scratch_path(weights, "w.safetensors"), "\x10\0\0\0\0\0\0\0{}", 10);
+    const char *const bad_weights[] = {"--weights", weights, "--image", good, "--out", p.out, NULL};
+    const char *const says_weights[] = {weights, "header length 16", NULL};
+    expect_program_refuses("ch11_pretrained", bad_weights, 1, says_weights, left);
+    // no weights at all: the first line says so, the lines after it how to get them
+    char missing[1024], text[4096];
+    scratch_path(missing, "none.safetensors");
+    const char *const no_weights[] = {"--weights", missing, "--out", p.out, NULL};
+    cr_assert_eq(run_program("ch11_pretrained", no_weights, text, sizeof text), 1);
+    cr_assert_eq(strncmp(text, "ch11_pretrained: ", 17), 0, "%s", text);
+    expect_mentions(text, missing);
+    expect_mentions(text, "--random");
+    expect_mentions(text, "tools/convert_weights.py");
+    cr_assert_not(file_exists(p.out), "left %s", p.out);
+}

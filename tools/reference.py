@@ -26,6 +26,10 @@ NumPy's principal components (np.cov, np.linalg.eigh) of a small set of vectors.
 For chapter 10, torchvision's own interpolate_embeddings on grids of position
 embeddings and a tiny VisionTransformer rebuilt with them for 42x42 images; and
 the paper's few-shot linear probe (regularised least squares) in NumPy.
+For chapter 11, GELU's tanh form (nn.GELU(approximate='tanh')), and
+torchvision's preset for ImageNet weights (PIL's bilinear resize, the centre
+crop, the normalisation) on small PIL images; and a small ViT in the paper's JAX
+layout converted by tools/convert_weights.py, with its logits in NumPy.
 Needs Debian's
 python3-torch (1.13), python3-torchvision and python3-numpy.
 
@@ -922,6 +926,101 @@ def resample_and_sgd():
     return t
 
 
+# ---- chapter 11: pretrained ViT-B/16 ----------------------------------------------
+
+
+def gelu_tanh():
+    """torch's GELU in its tanh form (nn.GELU(approximate='tanh'), the form the
+    paper's JAX checkpoints were trained with) on x (200) spread over [-8, 8],
+    its output "gelu_tanh.out", and autograd's gradient "gelu_tanh.dx" of
+    sum(out * r) for random r; and the exact form "gelu_erf.out" beside it."""
+    x = torch.cat([torch.linspace(-8.0, 8.0, 100), 3.0 * torch.randn(100)]).requires_grad_()
+    r = torch.randn(200)
+    out = nn.GELU(approximate="tanh")(x)
+    (dx,) = torch.autograd.grad((out * r).sum(), x)
+    return OrderedDict([("gelu_tanh.x", x), ("gelu_tanh.r", r), ("gelu_tanh.out", out),
+                        ("gelu_tanh.dx", dx), ("gelu_erf.out", nn.GELU()(x))])
+
+
+# The preprocessing cases: (name, width, height, channels, resize, crop). The
+# first shrinks by 300/256 as on scikit-image's cat (451x300); then a strong
+# shrink, an enlargement, a size already right, a crop offset of 9.5 (Python
+# rounds it to 10), a tall image, a gray one.
+PREPROCESS_CASES = [("cat_scale", 45, 30, 3, 26, 24), ("shrink", 64, 40, 3, 12, 10),
+                    ("enlarge", 9, 13, 3, 20, 18), ("same", 20, 20, 3, 20, 16),
+                    ("half", 35, 20, 3, 20, 16), ("tall", 23, 50, 3, 17, 15),
+                    ("gray", 31, 22, 1, 12, 11)]
+
+
+def preprocess():
+    """torchvision's preset (transforms._presets.ImageClassification, the class
+    ViT_B_16_Weights.IMAGENET1K_V1.transforms() makes) on PIL images: for each
+    case of PREPROCESS_CASES, the image "<case>.pixels" (H,W,ch) as floats
+    0..255 (random smooth colours and noise), PIL's resize of its shorter side
+    (BILINEAR) "<case>.resized" (h,w,ch) and the centre crop "<case>.cropped",
+    both as floats 0..255, and the preset's output "<case>.out" (ch,crop,crop)
+    with ImageNet's mean and std (a gray image: the mean of the three, as one
+    channel)."""
+    import numpy as np
+    from PIL import Image
+    from torchvision.transforms import InterpolationMode
+    from torchvision.transforms import functional as TF
+    from torchvision.transforms._presets import ImageClassification
+    rng = np.random.default_rng(SEED)
+    t = OrderedDict()
+    for name, W, H, ch, resize, crop in PREPROCESS_CASES:
+        y, x = np.mgrid[0:H, 0:W]
+        smooth = np.stack([127 + 100 * np.sin(x / (2 + c) + y / (3 + c) + c) for c in range(ch)], -1)
+        pixels = np.clip(smooth + rng.normal(0, 30, smooth.shape), 0, 255).astype(np.uint8)
+        img = Image.fromarray(pixels[:, :, 0] if ch == 1 else pixels, "L" if ch == 1 else "RGB")
+        mean, std = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
+        if ch == 1:
+            mean, std = [sum(mean) / 3], [sum(std) / 3]
+        preset = ImageClassification(crop_size=crop, resize_size=resize, mean=mean, std=std)
+        resized = TF.resize(img, [resize], interpolation=InterpolationMode.BILINEAR)
+        cropped = TF.center_crop(resized, [crop])
+
+        def planes(im):
+            return torch.from_numpy(np.asarray(im, dtype=np.float32).reshape(im.size[1], im.size[0], ch))
+
+        t[f"{name}.pixels"] = torch.from_numpy(pixels.astype(np.float32).reshape(H, W, ch))
+        t[f"{name}.resized"] = planes(resized)
+        t[f"{name}.cropped"] = planes(cropped)
+        t[f"{name}.mean"] = torch.tensor(mean)
+        t[f"{name}.std"] = torch.tensor(std)
+        t[f"{name}.out"] = preset(img)
+    return t
+
+
+def pretrained_tiny(directory):
+    """A small ViT of B/16's structure in the paper's JAX layout (tools/check_pretrained.py's:
+    32x32 RGB, patch 8, width 48, 3 heads, MLP 96, 2 layers, a pre-logits layer, 10
+    classes; random arrays), converted by tools/convert_weights.py into
+    11_tiny_jax.safetensors with the first ten ImageNet class names; and in
+    11_tiny_jax_io.bin three normalised "images" (3,3,32,32) and the "logits" (3,10)
+    NumPy computes from the JAX layout itself, in float64 (GELU's tanh form)."""
+    import tempfile
+    import numpy as np
+    import check_pretrained as cp
+    import convert_weights
+    rng = np.random.default_rng(SEED)
+    w = cp.jax_arrays(rng)
+    half = np.array([0.5, 0.5, 0.5])
+    images = cp.test_images(3, cp.S, half, half, rng)
+    model = "11_tiny_jax.safetensors"
+    if not ONLY or model in ONLY:
+        with tempfile.TemporaryDirectory() as tmp:
+            npz, names = os.path.join(tmp, "vit_jax_tiny.npz"), os.path.join(tmp, "names.txt")
+            np.savez(npz, **w)
+            with open(names, "w") as f:
+                f.write("\n".join(convert_weights.imagenet_categories()[:cp.K]) + "\n")
+            convert_weights.convert(npz, os.path.join(directory, model), heads=cp.NH,
+                                    names_file=names)
+    write(directory, "11_tiny_jax_io.bin",
+          OrderedDict([("images", torch.from_numpy(images)),
+                       ("logits", torch.from_numpy(cp.jax_forward(w, images)))]))
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit("usage: reference.py OUTPUT_DIR [FILE...]  (FILE: only these, e.g. 10_probe.bin)")
@@ -964,6 +1063,10 @@ def main():
     write(directory, "10_probe.bin", linear_probe())
     torch.manual_seed(SEED)
     write(directory, "10_finetune.bin", resample_and_sgd())
+    torch.manual_seed(SEED)
+    write(directory, "11_gelu_tanh.bin", gelu_tanh())
+    write(directory, "11_preprocess.bin", preprocess())
+    pretrained_tiny(directory)
 
 
 if __name__ == "__main__":
