@@ -37,6 +37,7 @@ MODULES_07 := $(MODULES_06) conv2d_gemm conv2d_gemm_backward weight_standardize 
 MODULES_08 := $(MODULES_07) shift conv2d_circular
 MODULES_09 := $(MODULES_08) pca attention_distance rollout
 MODULES_10 := $(MODULES_09) pos_interpolate vit_resize linear_probe
+MODULES_12 := $(MODULES_10) mpp mpp_backward mpp_vit
 
 CHAPTERS   := 01_patches 02_embedding 03_attention 04_multihead 05_encoder 06_classifier \
               07_hybrid 08_equivariance 09_inspect
