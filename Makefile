@@ -40,7 +40,7 @@ MODULES_10 := $(MODULES_09) pos_interpolate vit_resize linear_probe
 MODULES_12 := $(MODULES_10) mpp mpp_backward mpp_vit
 
 CHAPTERS   := 01_patches 02_embedding 03_attention 04_multihead 05_encoder 06_classifier \
-              07_hybrid 08_equivariance 09_inspect
+              07_hybrid 08_equivariance 09_inspect 12_selfsupervised
 BINS       := $(CHAPTERS:%=build/ch%)
 ASAN_BINS  := $(CHAPTERS:%=build/asan/ch%)
 number      = $(firstword $(subst _, ,$(1)))# 06_classifier -> 06
@@ -60,6 +60,8 @@ QUICK_ARGS_07 := --sizes 500,1000 --epochs 1 --min-steps 10 --models build/quick
                  --vit-model build/quick/models/vit.safetensors
 QUICK_ARGS_08 := --models build/quick/models
 QUICK_ARGS_09 := --models build/quick/models
+QUICK_ARGS_12 := --pretrain-epochs 1 --train-limit 2000 --labels 200,500 --epochs 2 --min-steps 20 \
+                 --models build/quick/models --vit-model build/quick/models/vit.safetensors
 RUN        := $(if $(QUICK),build/quick,build)
 FIGURES    := $(if $(QUICK),build/quick/figures,figures)
 HTML_DIR   := $(if $(QUICK),build/quick/html,docs/html)
