@@ -509,17 +509,18 @@ static void figure_labels(const Budget *r, int count, double supervised, const O
                     r[i].finetuned, supervised, r[i].probe_scratch, r[i].probe_ssl,
                     r[i].probe_supervised);
     PlotScript s = {0};
-    plot_script_add(
-        &s,
-        "set title \"Few labels: from scratch, self-supervised first, supervised "
-        "first\\n{/*0.75 fine-tuned (solid): every run %d epochs of its labels or "
-        "%d steps of %d if more; linear probes of the frozen features (dashed)}\" "
-        "font ',22'\n"
-        "set logscale x\nset grid\nset tics font ',16'\nset key bottom right font ',16'\n"
-        "set xlabel 'labelled training images' font ',18'\n"
-        "set ylabel 'test accuracy' font ',18'\nset format y '%%.0f%%%%'\n"
-        "set xrange [%g:%g]\nset xtics (",
-        opt->epochs, opt->min_steps, opt->batch, r[0].labels / 1.5, r[count - 1].labels * 1.5);
+    plot_script_add(&s,
+                    "set title \"Few labels: from scratch, self-supervised first, supervised "
+                    "first\\n{/*0.75 fine-tuned (solid): every run %d epochs of its labels or "
+                    "%d steps of %d if more; linear probes of the frozen features (dashed)}\" "
+                    "font ',22'\n"
+                    "set logscale x\nset grid\nset tics font ',16'\n"
+                    "set key below horizontal maxrows 2 width 2 font ',16'\n"
+                    "set xlabel 'labelled training images' font ',18'\n"
+                    "set ylabel 'test accuracy' font ',18'\nset format y '%%.0f%%%%'\n"
+                    "set xrange [%g:%g]\nset xtics (",
+                    opt->epochs, opt->min_steps, opt->batch, r[0].labels / 1.5,
+                    r[count - 1].labels * 1.5);
     char text[32];
     for (int i = 0; i < count; i++)
         plot_script_add(&s, "%s\"%s\" %d", i ? ", " : "",
@@ -538,7 +539,7 @@ static void figure_labels(const Budget *r, int count, double supervised, const O
             "     DATA using 1:($7*100) with linespoints lw 3 dt 2 pt 6 ps 1.6 lc rgb '#2ca02c' "
             "title 'probe of (c)'\n");
     plot.width = 1600;
-    plot.height = 1000;
+    plot.height = 1100;
     narrate_check(plot_render(&plot, s.text, &err), program, &err);
 }
 
@@ -567,7 +568,7 @@ static void figure_pretraining(const Pretraining *p, const Options *opt) {
                     "set title 'pretext loss (cross-entropy, corrupted patches)' font ',18'\n"
                     "set key top right\nplot DATA using 1:2 with linespoints lw 4 pt 7 ps 1.6 "
                     "lc rgb '#ff7f0e' title 'training'\n"
-                    "set title 'pretext accuracy' font ',18'\nset key bottom right\n"
+                    "set title 'pretext accuracy' font ',18'\nset key top left\n"
                     "set format y '%%.0f%%%%'\nset ylabel 'patches whose level is right' "
                     "font ',16'\n"
                     "plot DATA using 1:($3*100) with linespoints lw 4 pt 7 ps 1.6 lc rgb "
