@@ -38,9 +38,11 @@ MODULES_08 := $(MODULES_07) shift conv2d_circular
 MODULES_09 := $(MODULES_08) pca attention_distance rollout
 MODULES_10 := $(MODULES_09) pos_interpolate vit_resize linear_probe bilinear sgd
 MODULES_11 := $(MODULES_10) pretrained preprocess
+MODULES_12 := $(MODULES_11) mpp mpp_backward mpp_vit
 
 CHAPTERS   := 01_patches 02_embedding 03_attention 04_multihead 05_encoder 06_classifier \
-              07_hybrid 08_equivariance 09_inspect 10_finetune 11_pretrained
+              07_hybrid 08_equivariance 09_inspect 10_finetune 11_pretrained \
+              12_selfsupervised
 BINS       := $(CHAPTERS:%=build/ch%)
 ASAN_BINS  := $(CHAPTERS:%=build/asan/ch%)
 number      = $(firstword $(subst _, ,$(1)))# 06_classifier -> 06
@@ -67,6 +69,8 @@ QUICK_ARGS_11 := --random
 # Chapter 11 runs ViT-B/16 on the converted weights when they are on the
 # machine (tools/convert_weights.py), else on random weights.
 ARGS_11    := $(if $(QUICK),,$(if $(wildcard build/models/vit_b_16.safetensors),,--random))
+QUICK_ARGS_12 := --pretrain-epochs 1 --train-limit 2000 --labels 200,500 --epochs 2 --min-steps 20 \
+                 --models build/quick/models --vit-model build/quick/models/vit.safetensors
 RUN        := $(if $(QUICK),build/quick,build)
 FIGURES    := $(if $(QUICK),build/quick/figures,figures)
 HTML_DIR   := $(if $(QUICK),build/quick/html,docs/html)

@@ -28,6 +28,11 @@ typedef struct {
                      bool training);
     // The gradients of the last forward's loss into m->grads (zeroed first).
     void (*backward)(Model *m, const int *labels, int B, float smoothing);
+    // Optional (NULL: each image right when its logits' largest is its label):
+    // how many of the last forward's B images it got right, counting a share
+    // of an image when it makes several predictions per image (chapter 12's
+    // masked patches); what the trainer's accuracy sums.
+    double (*correct)(Model *m, const int *labels, int B);
     // Its shape, as strings under its constructor's names, into meta.
     void (*describe)(const Model *m, SafetensorsMeta *meta);
     // Whether meta (a checkpoint's, read from path) describes m's shape; err says how not.

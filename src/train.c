@@ -135,8 +135,7 @@ EpochResult trainer_epoch(Trainer *t, Progress *progress) {
     Rng rng;
     rng_seed(&rng, epoch_seed(o->seed, t->epoch));
     rng_permutation(&rng, t->order, t->count);
-    double start = progress_now(), loss_sum = 0.0;
-    long correct = 0;
+    double start = progress_now(), loss_sum = 0.0, correct = 0.0;
     for (long s = 0; s < t->steps_per_epoch; s++) {
         int first = (int)(s * o->batch);
         int B = t->count - first < o->batch ? t->count - first : o->batch;
@@ -145,7 +144,9 @@ EpochResult trainer_epoch(Trainer *t, Progress *progress) {
             batch_augment(t->images, t->scratch, B, t->data->rows, t->data->cols, o->shift,
                           o->mirror, -o->image_mean / o->image_std, &rng);
         loss_sum += (double)trainer_step(t, B) * B;
-        correct += count_correct(t->model->logits, t->labels, B, K);
+        Model *m = t->model;
+        correct += m->kind->correct != NULL ? m->kind->correct(m, t->labels, B)
+                                            : count_correct(m->logits, t->labels, B, K);
         if (progress != NULL) {
             char extra[32];
             snprintf(extra, sizeof extra, "loss %.3f", loss_sum / (first + B));
@@ -155,7 +156,7 @@ EpochResult trainer_epoch(Trainer *t, Progress *progress) {
     t->epoch++;
     double seconds = progress_now() - start;
     return (EpochResult){.loss = loss_sum / t->count,
-                         .accuracy = (double)correct / t->count,
+                         .accuracy = correct / t->count,
                          .seconds = seconds,
                          .images_per_s = t->count / seconds};
 }

@@ -598,6 +598,7 @@ static void expect_every_program_refuses_the_data(const Places *p, const char *s
         {"ch08_equivariance", "--models", p->models, NULL},
         {"ch09_inspect", "--model", p->vit, NULL},
         {"ch10_finetune", "--model", p->vit, "--models", p->ck, NULL},
+        {"ch12_selfsupervised", "--models", p->ck, "--vit-model", p->vit, NULL},
     };
     const char *const left[] = {p->out, p->ck, NULL};
     const char *const mentions[] = {p->data, says, NULL};

@@ -25,11 +25,14 @@ circular padding itself (F.pad(..., mode='circular')), in float64. For chapter 0
 NumPy's principal components (np.cov, np.linalg.eigh) of a small set of vectors.
 For chapter 10, torchvision's own interpolate_embeddings on grids of position
 embeddings and a tiny VisionTransformer rebuilt with them for 42x42 images; and
-the paper's few-shot linear probe (regularised least squares) in NumPy.
+the paper's few-shot linear probe (regularised least squares) in NumPy; torch's
+bilinear resampling and torch.optim.SGD with momentum.
 For chapter 11, GELU's tanh form (nn.GELU(approximate='tanh')), and
 torchvision's preset for ImageNet weights (PIL's bilinear resize, the centre
 crop, the normalisation) on small PIL images; and a small ViT in the paper's JAX
 layout converted by tools/convert_weights.py, with its logits in NumPy.
+For chapter 12, masked patch prediction's loss on a tiny ViT with a fixed
+corruption, and autograd's gradients of every parameter and the mask token.
 Needs Debian's
 python3-torch (1.13), python3-torchvision and python3-numpy.
 
@@ -1021,6 +1024,67 @@ def pretrained_tiny(directory):
                        ("logits", torch.from_numpy(cp.jax_forward(w, images)))]))
 
 
+# ---- chapter 12: masked patch prediction ------------------------------------
+
+
+def masked_patch():
+    """Chapter 12's pretext task on a tiny ViT (TinyVit: 3 images 1x28x28, P=7
+    so N=16 patches, C=16, 2 heads, MLP 32, 2 blocks) with a [mask] embedding
+    "mask_token" (C) and a linear head "mpp_head" to the 8 levels of a
+    patch's mean intensity. Pixels are whole numbers 0..255 (each patch with
+    its own brightness, so the targets spread over the levels), normalised
+    with Fashion-MNIST's mean and std ("normalization" (2)). A fixed
+    corruption pattern: "fate" (B,N) 0 clean, 1 masked, 2 replaced by patch
+    "source" (B,N) of the same image, 3 kept; 8 of 16 corrupted per image,
+    every kind in every image. "targets" (B,N): floor(8 * the patch's mean of
+    pixel/255), at most 7, in integers. The loss: cross-entropy over the
+    corrupted patches' output tokens (in order: image, then patch); run in
+    float64 on the float32 values stored, with autograd's gradient of every
+    parameter ("grad.<name>"), "logits" (R,8) and "loss" (1)."""
+    B, S, P, C, K = 3, 28, 7, 16, 8
+    G = S // P
+    N = G * G
+    mean, std = 0.2860, 0.3530
+    vit = randomize(TinyVit(S, P, 1, 2, 2, C, 32))
+    mask_token = nn.Parameter(0.5 * torch.randn(C))
+    head = randomize(nn.Linear(C, K))
+    brightness = torch.rand(B, 1, G, G).repeat_interleave(P, 2).repeat_interleave(P, 3)
+    pixels = (torch.rand(B, 1, S, S) * 2 * brightness).clamp(max=1.0).mul(255).round()
+    images = ((pixels / 255 - mean) / std).float()
+    sums = pixels.reshape(B, G, P, G, P).sum(dim=(2, 4)).reshape(B, N).long()
+    targets = (sums * 8 // (255 * P * P)).clamp(max=7)
+    fate = torch.zeros(B, N, dtype=torch.long)
+    source = torch.arange(N).repeat(B, 1)
+    for b in range(B):
+        order = torch.randperm(N)
+        for i, kind in enumerate([1, 1, 1, 1, 1, 2, 2, 3]):
+            fate[b, order[i]] = kind
+            if kind == 2:
+                other = int(torch.randint(0, N - 1, ()))
+                source[b, order[i]] = other + (other >= order[i])
+    vit, head = vit.double(), head.double()
+    mask64 = mask_token.detach().double().requires_grad_()
+    emb = vit.process_input(images.double())                               # (B,N,C)
+    taken = torch.gather(emb, 1, source.unsqueeze(-1).expand(-1, -1, C))
+    corrupted = torch.where((fate == 1).unsqueeze(-1), mask64.expand(B, N, C), taken)
+    cls = vit.class_token.expand(B, -1, -1)
+    out = vit.encoder(torch.cat([cls, corrupted], dim=1))                  # (B,T,C)
+    chosen = fate > 0
+    logits = head(out[:, 1:][chosen])                                      # (R,K)
+    loss = F.cross_entropy(logits, targets[chosen])
+    loss.backward()
+    named = list(vit.named_parameters()) + [("mpp_head." + n, p) for n, p in
+                                            head.named_parameters()]
+    t = OrderedDict((name, c_shape(name, p).float()) for name, p in named)
+    t["mask_token"] = mask_token.detach()
+    t.update([("images", images), ("normalization", torch.tensor([mean, std])),
+              ("fate", fate.float()), ("source", source.float()), ("targets", targets.float()),
+              ("logits", logits.detach().float()), ("loss", loss.detach().reshape(1).float())])
+    t.update(("grad." + name, c_shape(name, p.grad).float()) for name, p in named)
+    t["grad.mask_token"] = mask64.grad.float()
+    return t
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit("usage: reference.py OUTPUT_DIR [FILE...]  (FILE: only these, e.g. 10_probe.bin)")
@@ -1067,6 +1131,8 @@ def main():
     write(directory, "11_gelu_tanh.bin", gelu_tanh())
     write(directory, "11_preprocess.bin", preprocess())
     pretrained_tiny(directory)
+    torch.manual_seed(SEED)
+    write(directory, "12_masked_patch.bin", masked_patch())
 
 
 if __name__ == "__main__":
