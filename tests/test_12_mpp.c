@@ -305,7 +305,7 @@ Test(mpp, whole_model_matches_finite_differences) {
     // test_12_mpp_torch.c and to these gradients by the test below
     omp_set_num_threads(1);
     MppCase c = tiny_model(3);
-    cr_expect_eq(mpp.params.total, vit_param_count(&mpp.cfg) + mpp.cfg.hidden_dim);
+    cr_expect_eq((long long)mpp.params.total, vit_param_count(&mpp.cfg) + mpp.cfg.hidden_dim);
     GradCheck gc = {.loss = mpp_loss, .backward = mpp_grads, .accumulates = false, .ctx = &c};
     for (int i = 0; i < mpp.params.count; i++) {
         const TensorEntry *p = &mpp.params.entries[i], *g = &mpp.grads.entries[i];
