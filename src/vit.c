@@ -48,7 +48,8 @@ static void slice_build(VitSlice *v, const Vit *m, int s) {
     list_activations(&v->acts, &v->dacts, &v->a, &v->da, &v->ha, &v->dha, &v->probs,
                      &v->dropout_mask, m);
     tensors_init(&v->grads);
-    if (s == 0 || !m->trains) { // slice 0 adds straight into the model's gradients
+    if (!m->trains) return; // no gradients at all
+    if (s == 0) {           // adds straight into the model's gradients
         v->dw = m->dw;
         v->dhw = m->dhw;
         return;
