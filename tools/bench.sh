@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench.sh — what `make bench` runs: this machine's matrix-product rate
-# (OpenBLAS sgemm, build/bench --peak), then each benchmark model (chapter
+# (OpenBLAS sgemm, build/bench --peak, 1 and 2 threads, the best kept), then each benchmark model (chapter
 # 06's ViT, chapter 07's hybrid and CNN, chapter 11's ViT-B/16) in C
 # (build/bench) and then in PyTorch (tools/bench_torch.py) with the same
 # settings, one model after the other, the sgemm rate measured again at the
@@ -56,10 +56,9 @@ result vitb16_ms_batch1 vitb16 ms_batch1
 result vitb16_ms_batch8 vitb16 ms_batch8
 sed -n 's/^c vitb16 load_ms=\(.*\)/vitb16_load_ms: c=\1/p' <<<"${out[c vitb16]}"
 
-# The machine's rate: the better of the two sgemm measurements.
-sgemm=$(for p in peak peak2; do sed -n 's/.*gflop_per_s=\([0-9.]*\).*/\1/p' <<<"${out[c $p]}"; done |
-  sort -g | tail -1)
-threads=$(sed -n 's/.* threads=\([0-9]*\).*/\1/p' <<<"${out[c peak]}")
+# The machine's rate: the best sgemm measurement, of either run and any thread count.
+read -r sgemm threads < <(for p in peak peak2; do echo "${out[c $p]}"; done |
+  sed -n 's/.* threads=\([0-9]*\) gflop_per_s=\([0-9.]*\).*/\2 \1/p' | sort -g | tail -1)
 echo "sgemm_gflop_per_s: $sgemm (OpenBLAS sgemm, 2048x2048, $threads threads)"
 
 # One GFLOP/s line: label, model, flop_per_img key, the best lines' key, images per
