@@ -264,7 +264,7 @@ $(HTML_DIR)/%.html: docs/%.md $(PAGES) docs/style.css build/weave $(OUTPUTS) bui
 	  --include-before-body=build/docs/$*.nav.html --include-after-body=build/docs/$*.nav.html \
 	  --metadata lang=en --output $@.tmp && mv $@.tmp $@
 
-bench: deps build/bench                      ## train the benchmark ViT in C and in PyTorch: images/s and C/PyTorch ratios
+bench: deps build/bench                      ## the benchmark models and ViT-B/16 in C and in PyTorch: rates, ratios, fractions of sgemm
 	@tools/deps.sh python && tools/bench.sh
 
 build/bench: tools/bench.c $(MODULES_07:%=build/obj/%.o)

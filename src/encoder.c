@@ -11,6 +11,7 @@
 #include "gelu.h"
 #include "layernorm.h"
 #include "linear.h"
+#include "parallel.h"
 #include "patch.h"
 
 // ---- parameters and activations, listed once --------------------------------
@@ -167,9 +168,22 @@ void encoder_init(Encoder *enc, Rng *rng) {
 // ---- forward ---------------------------------------------------------------------
 
 // out (n) = x (n) + y (n): a residual connection. out may equal x or y.
+static void residual_part(float *out, const float *x, const float *y, size_t lo, size_t hi) {
+#pragma omp simd
+    for (size_t i = lo; i < hi; i++) out[i] = x[i] + y[i];
+}
+
 static void residual_forward(float *out, const float *x, const float *y, size_t n) {
-#pragma omp parallel for simd schedule(static)
-    for (size_t i = 0; i < n; i++) out[i] = x[i] + y[i];
+    if (!parallel_worth()) {
+        residual_part(out, x, y, 0, n);
+        return;
+    }
+#pragma omp parallel
+    {
+        size_t lo, hi;
+        parallel_share(n, &lo, &hi);
+        residual_part(out, x, y, lo, hi);
+    }
 }
 
 // region: block-forward

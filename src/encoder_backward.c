@@ -3,27 +3,55 @@
 // d(output tokens) back to every parameter and, if asked, to the images.
 #include "encoder.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include "embed.h"
 #include "gelu.h"
 #include "layernorm.h"
 #include "linear.h"
 #include "matmul.h"
+#include "parallel.h"
 
-// x (n) = 0, out (n) = x (n), out (n) += x (n): the elements shared out among the threads.
+// out (n) = 0 (x NULL), out (n) = x (n), or out (n) += x (n) (add): elements lo .. hi-1.
+static void move_part(float *restrict out, const float *restrict x, bool add, size_t lo,
+                      size_t hi) {
+    if (x == NULL) {
+#pragma omp simd
+        for (size_t i = lo; i < hi; i++) out[i] = 0.0f;
+    } else if (add) {
+#pragma omp simd
+        for (size_t i = lo; i < hi; i++) out[i] += x[i];
+    } else {
+#pragma omp simd
+        for (size_t i = lo; i < hi; i++) out[i] = x[i];
+    }
+}
+
+// move_part on all n elements, shared out among the threads (parallel.h).
+static void move(float *restrict out, const float *restrict x, bool add, size_t n) {
+    if (!parallel_worth()) {
+        move_part(out, x, add, 0, n);
+        return;
+    }
+#pragma omp parallel
+    {
+        size_t lo, hi;
+        parallel_share(n, &lo, &hi);
+        move_part(out, x, add, lo, hi);
+    }
+}
+
+// x (n) = 0, out (n) = x (n), out (n) += x (n)
 static void zero(float *x, size_t n) {
-#pragma omp parallel for simd schedule(static)
-    for (size_t i = 0; i < n; i++) x[i] = 0.0f;
+    move(x, NULL, false, n);
 }
 
 static void copy(float *restrict out, const float *restrict x, size_t n) {
-#pragma omp parallel for simd schedule(static)
-    for (size_t i = 0; i < n; i++) out[i] = x[i];
+    move(out, x, false, n);
 }
 
 static void add(float *restrict out, const float *restrict x, size_t n) {
-#pragma omp parallel for simd schedule(static)
-    for (size_t i = 0; i < n; i++) out[i] += x[i];
+    move(out, x, true, n);
 }
 
 // region: block-backward
@@ -90,15 +118,16 @@ void encoder_blocks_backward(EncoderWeights *grads, EncoderActivations *dacts, c
     EncoderWeights *g = grads != NULL ? grads : &none;
     EncoderActivations *da = dacts;
     size_t n = (size_t)B * T * C;
-    for (int l = 0; l < L; l++) zero(da->layers[l].out, n); // the residual stream, added to
-    zero(da->tokens, n);
+    // the residual stream's gradients are added to: each zeroed just before (still in cache)
     // 4. forward: out = LN(x_L)
+    zero(da->layers[L - 1].out, n);
     layernorm_backward(da->layers[L - 1].out, g->ln_w, g->ln_b, dout, acts->layers[L - 1].out,
                        w->ln_w, acts->ln_mean, acts->ln_rstd, B * T, C);
     // 3. forward: x_{l+1} = block_l(x_l), x_0 = tokens; so the blocks in reverse
     for (int l = L - 1; l >= 0; l--) {
         const float *x = l > 0 ? acts->layers[l - 1].out : acts->tokens;
         float *dx = l > 0 ? da->layers[l - 1].out : da->tokens;
+        zero(dx, n);
         block_backward(dx, grads != NULL ? &grads->layers[l] : NULL, &da->layers[l],
                        da->layers[l].out, x, &acts->layers[l], &w->layers[l], B, T, C, cfg->mlp_dim,
                        cfg->num_heads);

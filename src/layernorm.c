@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include "parallel.h"
 #include "vecmath.h"
 
 // region: layernorm-forward
@@ -25,15 +26,30 @@ VEC_INLINE float layernorm_row(float *restrict y, float *rstd, const float *rest
     return m;
 }
 
+// Rows lo .. hi-1.
+VEC_INLINE void layernorm_rows(float *out, float *mean, float *rstd, const float *x,
+                               const float *weight, const float *bias, size_t lo, size_t hi,
+                               int C) {
+    for (size_t r = lo; r < hi; r++) {
+        float s, m = layernorm_row(out + r * C, &s, x + r * C, weight, bias, C);
+        if (mean != NULL) mean[r] = m;
+        if (rstd != NULL) rstd[r] = s;
+    }
+}
+
 VEC_CLONES
 void layernorm_forward(float *out, float *mean, float *rstd, const float *x, const float *weight,
                        const float *bias, int R, int C) {
     // out (R,C), mean (R) or NULL, rstd (R) or NULL, x (R,C), weight (C), bias (C)
-#pragma omp parallel for schedule(static)
-    for (int r = 0; r < R; r++) {
-        float s, m = layernorm_row(out + (size_t)r * C, &s, x + (size_t)r * C, weight, bias, C);
-        if (mean != NULL) mean[r] = m;
-        if (rstd != NULL) rstd[r] = s;
+    if (!parallel_worth()) {
+        layernorm_rows(out, mean, rstd, x, weight, bias, 0, (size_t)R, C);
+        return;
+    }
+#pragma omp parallel
+    {
+        size_t lo, hi;
+        parallel_share((size_t)R, &lo, &hi);
+        layernorm_rows(out, mean, rstd, x, weight, bias, lo, hi, C);
     }
 }
 // endregion: layernorm-forward

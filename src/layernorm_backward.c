@@ -6,6 +6,7 @@
 
 #include <omp.h>
 #include <stddef.h>
+#include "parallel.h"
 #include "vecmath.h"
 
 // region: layernorm-backward
@@ -31,27 +32,32 @@ VEC_INLINE void layernorm_row_backward(float *restrict dx, const float *restrict
     }
 }
 
-// dweight (C) += Σ_rows dout * norm and dbias (C) += Σ_rows dout, either may be NULL. Each
-// thread owns a range of columns and adds the rows in order, whatever the thread count.
-VEC_CLONES
-static void layernorm_params_backward(float *restrict dweight, float *restrict dbias,
-                                      const float *restrict dout, const float *restrict x,
-                                      const float *mean, const float *rstd, int R, int C) {
-#pragma omp parallel
-    {
-        int threads = omp_get_num_threads(), id = omp_get_thread_num();
-        int c0 = C * id / threads, c1 = C * (id + 1) / threads; // this thread's columns
-        for (int r = 0; r < R; r++) {
-            const float *g = dout + (size_t)r * C, *row = x + (size_t)r * C; // (C) each
-            if (dbias != NULL) {
+// Row r's share of dweight (C) += Σ_rows dout * norm and dbias (C) += Σ_rows dout (either
+// may be NULL), in columns c0 .. c1-1.
+VEC_INLINE void layernorm_params_row(float *restrict dweight, float *restrict dbias,
+                                     const float *restrict g, const float *restrict row, float m,
+                                     float s, int c0, int c1) {
+    if (dbias != NULL) {
 #pragma omp simd
-                for (int c = c0; c < c1; c++) dbias[c] += g[c];
-            }
-            if (dweight != NULL) {
+        for (int c = c0; c < c1; c++) dbias[c] += g[c];
+    }
+    if (dweight != NULL) {
 #pragma omp simd
-                for (int c = c0; c < c1; c++) dweight[c] += g[c] * (row[c] - mean[r]) * rstd[r];
-            }
-        }
+        for (int c = c0; c < c1; c++) dweight[c] += g[c] * (row[c] - m) * s;
+    }
+}
+
+// Rows r0 .. r1-1: dx's rows (when dx is not NULL), and their shares of dweight and
+// dbias in columns c0 .. c1-1 (when either is not NULL), the rows in order.
+VEC_INLINE void layernorm_backward_rows(float *dx, float *dweight, float *dbias, const float *dout,
+                                        const float *x, const float *weight, const float *mean,
+                                        const float *rstd, size_t r0, size_t r1, int C, int c0,
+                                        int c1) {
+    for (size_t r = r0; r < r1; r++) {
+        const float *g = dout + r * C, *row = x + r * C; // (C) each
+        if (dx != NULL) layernorm_row_backward(dx + r * C, g, row, weight, mean[r], rstd[r], C);
+        if (dweight != NULL || dbias != NULL)
+            layernorm_params_row(dweight, dbias, g, row, mean[r], rstd[r], c0, c1);
     }
 }
 
@@ -60,13 +66,23 @@ void layernorm_backward(float *dx, float *dweight, float *dbias, const float *do
                         const float *weight, const float *mean, const float *rstd, int R, int C) {
     // dx (R,C), dweight (C), dbias (C): += and each may be NULL; dout, x (R,C); mean, rstd (R)
     // forward: norm = (x - mean) * rstd, out = norm * weight + bias
-    if (dx != NULL) {
-#pragma omp parallel for schedule(static)
-        for (int r = 0; r < R; r++)
-            layernorm_row_backward(dx + (size_t)r * C, dout + (size_t)r * C, x + (size_t)r * C,
-                                   weight, mean[r], rstd[r], C);
+    if (!parallel_worth()) { // one pass over the rows for everything
+        layernorm_backward_rows(dx, dweight, dbias, dout, x, weight, mean, rstd, 0, (size_t)R, C, 0,
+                                C);
+        return;
     }
-    if (dweight != NULL || dbias != NULL)
-        layernorm_params_backward(dweight, dbias, dout, x, mean, rstd, R, C);
+    // shared: dx by rows; dweight and dbias by columns, each thread adding every row in
+    // order, so the sums are the same whatever the thread count
+#pragma omp parallel
+    {
+        size_t lo, hi, c0, c1;
+        parallel_share((size_t)R, &lo, &hi);
+        parallel_share((size_t)C, &c0, &c1);
+        if (dx != NULL)
+            layernorm_backward_rows(dx, NULL, NULL, dout, x, weight, mean, rstd, lo, hi, C, 0, 0);
+        if (dweight != NULL || dbias != NULL)
+            layernorm_backward_rows(NULL, dweight, dbias, dout, x, weight, mean, rstd, 0, (size_t)R,
+                                    C, (int)c0, (int)c1);
+    }
 }
 // endregion: layernorm-backward

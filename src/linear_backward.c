@@ -6,21 +6,32 @@
 #include <omp.h>
 #include <stddef.h>
 #include "matmul.h"
+#include "parallel.h"
 #include "vecmath.h"
 
 // dbias (OUT) += the sum of the rows of dout (R,OUT). Each thread owns a range of
 // columns and adds the rows in order: the same sums whatever the thread count.
+// Columns o0 .. o1-1.
+VEC_INLINE void bias_columns(float *restrict dbias, const float *restrict dout, int R, int OUT,
+                             size_t o0, size_t o1) {
+    for (int r = 0; r < R; r++) {
+        const float *row = dout + (size_t)r * OUT; // (OUT)
+#pragma omp simd
+        for (size_t o = o0; o < o1; o++) dbias[o] += row[o];
+    }
+}
+
 VEC_CLONES
 static void bias_backward(float *restrict dbias, const float *restrict dout, int R, int OUT) {
+    if (!parallel_worth()) { // parallel.h
+        bias_columns(dbias, dout, R, OUT, 0, (size_t)OUT);
+        return;
+    }
 #pragma omp parallel
     {
-        int threads = omp_get_num_threads(), id = omp_get_thread_num();
-        int o0 = OUT * id / threads, o1 = OUT * (id + 1) / threads; // this thread's columns
-        for (int r = 0; r < R; r++) {
-            const float *row = dout + (size_t)r * OUT; // (OUT)
-#pragma omp simd
-            for (int o = o0; o < o1; o++) dbias[o] += row[o];
-        }
+        size_t o0, o1; // this thread's columns
+        parallel_share((size_t)OUT, &o0, &o1);
+        bias_columns(dbias, dout, R, OUT, o0, o1);
     }
 }
 

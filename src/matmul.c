@@ -101,25 +101,29 @@ static void matmul_by_column(float *C, const float *A, const float *B, int i0, i
 }
 
 // region: matmul-blas
-// Rows i0 .. i1-1 of C through one single-threaded sgemm (or matmul_by_column).
-// Row-major operands; the leading dimension is the length of a stored row.
-static void sgemm_rows(float *C, const float *A, const float *B, int i0, int i1, int M, int N,
-                       int K, int flags) {
+// Rows i0 .. i1-1 and columns j0 .. j1-1 of C through one single-threaded sgemm (or
+// matmul_by_column, whole rows). Row-major operands; the leading dimension is the
+// length of a stored row.
+static void sgemm_block(float *C, const float *A, const float *B, int i0, int i1, int j0, int j1,
+                        int M, int N, int K, int flags) {
     if (flags & MATMUL_BY_COLUMN) {
         matmul_by_column(C, A, B, i0, i1, M, N, K, flags);
         return;
     }
     bool at = flags & MATMUL_AT, bt = flags & MATMUL_BT;
     const float *Ai = at ? A + i0 : A + (size_t)i0 * K; // column i0 of (K,M), or row i0 of (M,K)
+    const float *Bj = bt ? B + (size_t)j0 * K : B + j0; // row j0 of (N,K), or column j0 of (K,N)
     cblas_sgemm(CblasRowMajor, at ? CblasTrans : CblasNoTrans, bt ? CblasTrans : CblasNoTrans,
-                i1 - i0, N, K, 1.0f, Ai, at ? M : K, B, bt ? K : N,
-                (flags & MATMUL_ACCUMULATE) ? 1.0f : 0.0f, C + (size_t)i0 * N, N);
+                i1 - i0, j1 - j0, K, 1.0f, Ai, at ? M : K, Bj, bt ? K : N,
+                (flags & MATMUL_ACCUMULATE) ? 1.0f : 0.0f, C + (size_t)i0 * N + j0, N);
 }
 
-// The threads split C's rows into one block each, and OpenBLAS runs single-threaded
-// inside each block: one pool of threads (OpenMP's), not two fighting over the cores.
-// A product too small to be worth waking the threads for, or asked for from inside
-// threads already running, stays in one block.
+// The threads split C into one block each, and OpenBLAS runs single-threaded inside
+// each block: one pool of threads (OpenMP's), not two fighting over the cores. C is
+// cut into blocks of rows, or of columns when it has more columns than rows (a
+// layer's few tokens times a wide weight: each thread then reads only its part of
+// the weight). A product too small to be worth waking the threads for, or asked for
+// from inside threads already running, stays in one block.
 void matmul(float *C, const float *A, const float *B, int M, int N, int K, int flags) {
     check_arguments(M, N, K, flags);
     double work = (double)M * N * K; // multiply-adds
@@ -129,15 +133,21 @@ void matmul(float *C, const float *A, const float *B, int M, int N, int K, int f
         return;
     }
     if (!by_column && openblas_get_num_threads() != 1) openblas_set_num_threads(1);
+    bool columns = !by_column && N > M; // cut C into blocks of columns
+    int cut = columns ? N : M;          // the side cut into blocks
     int blocks = work < 65536.0 || omp_in_parallel() ? 1 : omp_get_max_threads();
-    if (blocks > M / 8) blocks = M / 8 > 1 ? M / 8 : 1; // at least 8 rows a block
+    if (blocks > cut / 8) blocks = cut / 8 > 1 ? cut / 8 : 1; // at least 8 rows (columns) a block
     if (blocks == 1) { // no parallel region: even a team of one costs a system call
-        sgemm_rows(C, A, B, 0, M, M, N, K, flags);
+        sgemm_block(C, A, B, 0, M, 0, N, M, N, K, flags);
         return;
     }
 #pragma omp parallel for schedule(static)
-    for (int b = 0; b < blocks; b++)
-        sgemm_rows(C, A, B, (int)((long)M * b / blocks), (int)((long)M * (b + 1) / blocks), M, N, K,
-                   flags);
+    for (int b = 0; b < blocks; b++) {
+        int lo = (int)((long)cut * b / blocks), hi = (int)((long)cut * (b + 1) / blocks);
+        if (columns)
+            sgemm_block(C, A, B, 0, M, lo, hi, M, N, K, flags);
+        else
+            sgemm_block(C, A, B, lo, hi, 0, N, M, N, K, flags);
+    }
 }
 // endregion: matmul-blas

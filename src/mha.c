@@ -12,6 +12,7 @@
 #include <string.h>
 #include "attention.h"
 #include "linear.h"
+#include "parallel.h"
 #include "vecmath.h"
 
 void mha_activations_add(Tensors *t, MhaActivations *acts, int B, int T, int C, int NH,
@@ -62,14 +63,13 @@ static void merge_heads(float *concat, const float *heads, int B, int T, int C, 
 // reads its queries, keys and values where they lie in qkv (rows 3C apart) and
 // writes its output straight into its columns of concat, so nothing is copied. The
 // same three steps as attention_forward, with the keys scaled instead of the scores.
-VEC_CLONES
-static void heads_forward(float *concat, float *att, const float *qkv, int B, int T, int C,
-                          int NH) {
+// Heads bh = lo .. hi-1 (head h of image b is bh = b*NH + h).
+VEC_INLINE void heads_forward_part(float *concat, float *att, const float *qkv, size_t lo,
+                                   size_t hi, int T, int C, int NH) {
     // concat (B,T,C), att (B,NH,T,T), qkv (B,T,3C)
     int hs = C / NH;
     float scale = 1.0f / sqrtf((float)hs);
-#pragma omp parallel for schedule(static)
-    for (int bh = 0; bh < B * NH; bh++) {
+    for (int bh = (int)lo; bh < (int)hi; bh++) {
         int b = bh / NH, h = bh % NH;
         const float *q = qkv + (size_t)b * T * 3 * C + h * hs, *k = q + C, *v = q + 2 * C; // (T,hs)
         float *a = att + (size_t)bh * T * T;                                               // (T,T)
@@ -81,6 +81,23 @@ static void heads_forward(float *concat, float *att, const float *qkv, int B, in
         softmax_rows(a, a, T, T);
         // out = att v
         small_matmul(out, C, a, T, 1, v, 3 * C, T, hs, T, false);
+    }
+}
+
+// All B*NH heads, shared out among the threads (parallel.h).
+VEC_CLONES
+static void heads_forward(float *concat, float *att, const float *qkv, int B, int T, int C,
+                          int NH) {
+    size_t n = (size_t)B * NH;
+    if (!parallel_worth()) {
+        heads_forward_part(concat, att, qkv, 0, n, T, C, NH);
+        return;
+    }
+#pragma omp parallel
+    {
+        size_t lo, hi;
+        parallel_share(n, &lo, &hi);
+        heads_forward_part(concat, att, qkv, lo, hi, T, C, NH);
     }
 }
 // endregion: heads-forward

@@ -12,6 +12,7 @@
 #include "attention.h"
 #include "linear.h"
 #include "matmul.h"
+#include "parallel.h"
 #include "vecmath.h"
 
 // Moves head-sized pieces between rows (B,T,width), columns offset + h*hs ..,
@@ -33,14 +34,14 @@ static void move_heads(float *rows, float *heads, int B, int T, int NH, int hs, 
 // head reads q, k, v in qkv and its d(out) in dconcat where they lie, and writes
 // dq, dk, dv straight into dqkv (written, not added: each number belongs to one
 // head). The same steps as attention_backward.
-VEC_CLONES
-static void heads_backward(float *dqkv, float *datt, const float *dconcat, const float *att,
-                           const float *qkv, int B, int T, int C, int NH) {
+// Heads bh = lo .. hi-1 (head h of image b is bh = b*NH + h).
+VEC_INLINE void heads_backward_part(float *dqkv, float *datt, const float *dconcat,
+                                    const float *att, const float *qkv, size_t lo, size_t hi, int T,
+                                    int C, int NH) {
     // dqkv (B,T,3C) written; datt (B,NH,T,T) scratch; dconcat (B,T,C); att (B,NH,T,T)
     int hs = C / NH;
     float scale = 1.0f / sqrtf((float)hs);
-#pragma omp parallel for schedule(static)
-    for (int bh = 0; bh < B * NH; bh++) {
+    for (int bh = (int)lo; bh < (int)hi; bh++) {
         int b = bh / NH, h = bh % NH;
         size_t at = (size_t)b * T * 3 * C + h * hs;
         const float *q = qkv + at, *k = q + C, *v = q + 2 * C; // (T,hs), rows 3C apart
@@ -65,6 +66,23 @@ static void heads_backward(float *dqkv, float *datt, const float *dconcat, const
         }
         small_matmul(dq, 3 * C, d, T, 1, k, 3 * C, T, hs, T, false); // dq = dscores k
         small_matmul(dk, 3 * C, d, 1, T, q, 3 * C, T, hs, T, false); // dk = dscores^T q
+    }
+}
+
+// All B*NH heads, shared out among the threads (parallel.h).
+VEC_CLONES
+static void heads_backward(float *dqkv, float *datt, const float *dconcat, const float *att,
+                           const float *qkv, int B, int T, int C, int NH) {
+    size_t n = (size_t)B * NH;
+    if (!parallel_worth()) {
+        heads_backward_part(dqkv, datt, dconcat, att, qkv, 0, n, T, C, NH);
+        return;
+    }
+#pragma omp parallel
+    {
+        size_t lo, hi;
+        parallel_share(n, &lo, &hi);
+        heads_backward_part(dqkv, datt, dconcat, att, qkv, lo, hi, T, C, NH);
     }
 }
 // endregion: heads-backward

@@ -20,8 +20,9 @@
 // ---- building ---------------------------------------------------------------------
 
 // The activations of B images: the encoder's, the head's, the softmax and the
-// dropout masks; and the activations' gradients. Listed the same way for the
-// model and for every slice's views.
+// dropout masks; and, for a model that trains, the activations' gradients (an
+// inference-only model leaves dacts empty). Listed the same way for the model
+// and for every slice's views.
 static void list_activations(Tensors *acts, Tensors *dacts, EncoderActivations *a,
                              EncoderActivations *da, HeadActivations *ha, HeadActivations *dha,
                              float **probs, float **dropout_mask, const Vit *m) {
@@ -35,18 +36,20 @@ static void list_activations(Tensors *acts, Tensors *dacts, EncoderActivations *
     head_acts_add(acts, ha, &m->head, B, C, K);
     tensors_add(acts, probs, 2, (int[]){B, K}, "probs");
     tensors_add(acts, dropout_mask, 1, (int[]){B * (T + 1) * C}, "dropout_mask");
+    if (!m->trains) return;
     encoder_acts_add(dacts, da, cfg, B);
     head_acts_add(dacts, dha, &m->head, B, C, K);
 }
 
 // Slice s: the lists of views (aimed at images by aim_slice), and its own
-// parameter gradients unless it is slice 0.
+// parameter gradients unless it is slice 0 or the model does not train.
 static void slice_build(VitSlice *v, const Vit *m, int s) {
     int C = m->cfg.hidden_dim, K = m->cfg.num_classes;
     list_activations(&v->acts, &v->dacts, &v->a, &v->da, &v->ha, &v->dha, &v->probs,
                      &v->dropout_mask, m);
     tensors_init(&v->grads);
-    if (s == 0) { // adds straight into the model's gradients
+    if (!m->trains) return; // no gradients at all
+    if (s == 0) {           // adds straight into the model's gradients
         v->dw = m->dw;
         v->dhw = m->dhw;
         return;
@@ -58,36 +61,36 @@ static void slice_build(VitSlice *v, const Vit *m, int s) {
 }
 
 // region: vit-build
-// The model for batches of up to B images; with gradients, everything training
-// needs, else the parameters and activations alone (inference).
+// Parameters always; gradients, activation gradients and the slices' own
+// gradients only when the model trains.
 static void build(Vit *m, const VitConfig *cfg, const HeadOptions *head, float dropout, int B,
-                  bool gradients) {
+                  bool trains) {
     assert(vit_config_check(cfg, NULL) && cfg->num_classes > 0 && B > 0);
     assert(dropout >= 0.0f && dropout < 1.0f);
-    *m = (Vit){.cfg = *cfg, .head = *head, .dropout = dropout, .B = B};
+    *m = (Vit){.cfg = *cfg, .head = *head, .dropout = dropout, .B = B, .trains = trains};
     int L = cfg->num_layers, C = cfg->hidden_dim, K = cfg->num_classes;
     m->w.layers = xcalloc(L, sizeof(BlockWeights));
+    m->dw.layers = xcalloc(L, sizeof(BlockWeights));
     tensors_init(&m->params);
     tensors_init(&m->grads);
     // parameters and their gradients: one list, twice, so the layouts match
     encoder_params_add(&m->params, &m->w, cfg);
     head_params_add(&m->params, &m->hw, head, C, K);
-    if (gradients) {
-        m->dw.layers = xcalloc(L, sizeof(BlockWeights));
+    if (trains) {
         encoder_params_add(&m->grads, &m->dw, cfg);
         head_params_add(&m->grads, &m->dhw, head, C, K);
     }
     // activations, the softmax, the dropout masks; and the activations' gradients
     list_activations(&m->acts, &m->dacts, &m->a, &m->da, &m->ha, &m->dha, &m->probs,
                      &m->dropout_mask, m);
-    Tensors *lists[] = {&m->params, &m->acts, &m->grads, &m->dacts};
-    for (int i = 0; i < (gradients ? 4 : 2); i++) tensors_alloc(lists[i]);
+    Tensors *lists[] = {&m->params, &m->grads, &m->acts, &m->dacts};
+    for (int i = 0; i < 4; i++) tensors_alloc(lists[i]);
     // one slice of every batch per thread
     m->slices = omp_get_max_threads();
     m->slice = xcalloc(m->slices, sizeof(VitSlice));
     m->slice_grads = xcalloc(m->slices, sizeof(float *));
     for (int s = 0; s < m->slices; s++) {
-        slice_build(&m->slice[s], m, gradients ? s : 0); // inference: none has gradients
+        slice_build(&m->slice[s], m, s);
         m->slice_grads[s] = m->slice[s].grads.memory;
     }
     // what the trainer sees
@@ -97,7 +100,7 @@ static void build(Vit *m, const VitConfig *cfg, const HeadOptions *head, float d
                        .num_classes = K,
                        .B = B,
                        .params = &m->params,
-                       .grads = gradients ? &m->grads : NULL,
+                       .grads = trains ? &m->grads : NULL,
                        .logits = m->ha.logits,
                        .dropout_rng = &m->dropout_rng};
 }
@@ -105,11 +108,11 @@ static void build(Vit *m, const VitConfig *cfg, const HeadOptions *head, float d
 void vit_build(Vit *m, const VitConfig *cfg, const HeadOptions *head, float dropout, int B) {
     build(m, cfg, head, dropout, B, true);
 }
+// endregion: vit-build
 
 void vit_build_inference(Vit *m, const VitConfig *cfg, const HeadOptions *head, int B) {
     build(m, cfg, head, 0.0f, B, false);
 }
-// endregion: vit-build
 
 void vit_free(Vit *m) {
     for (int s = 0; s < m->slices; s++) {
@@ -152,7 +155,7 @@ void vit_init(Vit *m, Rng *rng) {
 static int aim_slice(VitSlice *v, const Vit *m, int s, int n, int B, int *b0) {
     int count = slices_share(s, n, B, b0);
     slices_aim(&v->acts, &m->acts, *b0, m->B);
-    if (m->dacts.memory != NULL) slices_aim(&v->dacts, &m->dacts, *b0, m->B); // not for inference
+    slices_aim(&v->dacts, &m->dacts, *b0, m->B);
     return count;
 }
 // endregion: vit-slices
@@ -234,7 +237,7 @@ static void slice_backward(Vit *m, VitSlice *v, int b0, int B) {
 
 // region: vit-backward
 void vit_backward(Vit *m, const int *labels, int B, float smoothing) {
-    assert(B > 0 && B <= m->B && m->grads.memory != NULL); // built by vit_build
+    assert(B > 0 && B <= m->B && m->trains && "vit_backward on a model built for inference");
     int K = m->cfg.num_classes;
     // 4. the loss: dlogits (B,K)
     cross_entropy_backward(m->dha.logits, m->probs, labels, B, K, smoothing);

@@ -782,6 +782,33 @@ Test(backward, vit_gradients_are_the_same_every_time_with_two_threads) {
     omp_set_num_threads(threads);
 }
 
+// vit_build_inference: no gradients (empty lists, no Model view of them), and on the
+// same weights the same logits as vit_build's model, bit for bit, with two threads
+// sharing the batch (freed by .fini: vit_free on a model without gradients).
+Test(backward, vit_built_for_inference_gives_the_same_logits) {
+    VitConfig cfg = tiny_config(2);
+    enum { B = 5 };
+    int threads = omp_get_max_threads();
+    omp_set_num_threads(2);
+    Vit full;
+    vit_build(&full, &cfg, &(HeadOptions){0}, 0.0f, B);
+    vit_build_inference(&vit, &cfg, &(HeadOptions){0}, B);
+    cr_expect_eq(vit.grads.total, 0);
+    cr_expect_eq(vit.dacts.total, 0);
+    cr_expect_null(vit.model.grads);
+    cr_expect_eq(vit.params.total, full.params.total);
+    Rng rng;
+    rng_seed(&rng, 18);
+    randomize(&full.params, &rng);
+    memcpy(vit.params.memory, full.params.memory, full.params.total * sizeof(float));
+    float *images = random_floats(&rng, (size_t)B * 2 * 8 * 8, 0, 1);
+    vit_forward(&full, images, NULL, B, 0.0f, false);
+    vit_forward(&vit, images, NULL, B, 0.0f, false);
+    expect_floats_equal("logits, inference build", vit.ha.logits, full.ha.logits, B * 5, 0.0);
+    vit_free(&full);
+    omp_set_num_threads(threads);
+}
+
 // With 3 threads the batch is cut into 3 slices of images, each run by its own
 // thread with its own parameter gradients; the loss, the logits and the gradients
 // are those of the whole batch in one piece (1 thread), to rounding. Dropout on:

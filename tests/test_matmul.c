@@ -114,6 +114,12 @@ Test(matmul, blas_matches_reference_on_a_patch_embedding_shape) {
     expect_blas_matches_reference(32, 64, 49, 7);
 }
 
+Test(matmul, blas_matches_reference_when_the_threads_share_it) {
+    // large enough to be cut among the threads: by rows (tall), by columns (wide)
+    expect_blas_matches_reference(300, 20, 40, 8);
+    expect_blas_matches_reference(20, 300, 40, 9);
+}
+
 // ---- MATMUL_BY_COLUMN ------------------------------------------------------------------
 
 // The register path sums as the reference does: the same bits, with and without A

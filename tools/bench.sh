@@ -1,37 +1,79 @@
 #!/usr/bin/env bash
-# bench.sh — what `make bench` runs: each benchmark model (chapter 06's ViT,
-# chapter 07's hybrid and CNN) trained and evaluated in C (build/bench) and
-# then in PyTorch (tools/bench_torch.py) with the same settings, one model
-# after the other, then one line per figure with the ratio C / PyTorch:
+# bench.sh — what `make bench` runs: this machine's matrix-product rate
+# (OpenBLAS sgemm, build/bench --peak, 1 and 2 threads, the best kept), then each benchmark model (chapter
+# 06's ViT, chapter 07's hybrid and CNN, chapter 11's ViT-B/16) in C
+# (build/bench) and then in PyTorch (tools/bench_torch.py) with the same
+# settings, one model after the other, the sgemm rate measured again at the
+# end (the better of the two kept); then the results:
 #
 #   train_img_per_s: c=<n> torch=<n> ratio=<c/torch>           the ViT
 #   infer_img_per_s: c=<n> torch=<n> ratio=<c/torch>           the ViT
 #   train_img_per_s_hybrid: c=<n> torch=<n> ratio=<c/torch>
 #   train_img_per_s_cnn: c=<n> torch=<n> ratio=<c/torch>
+#   vitb16_ms_batch1: c=<ms> torch=<ms> ratio=<torch/c>
+#   vitb16_ms_batch8: c=<ms> torch=<ms> ratio=<torch/c>
+#   vitb16_load_ms: c=<ms> (<n> MB checkpoint, in the page cache)
+#   sgemm_gflop_per_s: <rate> (OpenBLAS sgemm, 2048x2048, <n> threads)
+#   gflop_per_s_<model>_<work>: c=<rate> torch=<rate> c_of_sgemm=<c/sgemm> torch_of_sgemm=<torch/sgemm>
 #
-# Flags (--steps N, --warmup N, --max-threads N) go to both programs.
-#   tools/bench.sh [--steps 40] [--warmup 5] [--max-threads 2]
+# one gflop_per_s line for each model and work (train, infer; batch1, batch8
+# for ViT-B/16): the FLOPs build/bench counts per image (its flop_per_img
+# line) times the images per second. Above 1, a ratio says C is faster.
+#
+# Flags (--steps N, --warmup N, --max-threads N, --runs N) go to both programs.
+#   tools/bench.sh [--steps 40] [--warmup 5] [--max-threads 2] [--runs 5]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 declare -A out # "<side> <model>" -> that program's output
-for model in vit hybrid cnn; do
+out[c peak]=$(build/bench --peak "$@")
+echo "${out[c peak]}"
+for model in vit hybrid cnn vitb16; do
   out[c $model]=$(build/bench --model "$model" "$@")
   echo "${out[c $model]}"
   out[torch $model]=$(/usr/bin/python3 tools/bench_torch.py --model "$model" "$@")
   echo "${out[torch $model]}"
 done
+out[c peak2]=$(build/bench --peak "$@")
+echo "${out[c peak2]}"
 
-# The value of key on the "<side> <model> best" line of that program's output.
-best() { sed -n "s/^$1 $2 best .*$3=\([0-9.]*\).*/\1/p" <<<"${out[$1 $2]}"; }
+# The value of key on the "<side> <model> <kind>" line of that program's output.
+value() { sed -n "s/^$1 $2 $3 .*$4=\([0-9.e+-]*\).*/\1/p" <<<"${out[$1 $2]}"; }
+best() { value "$1" "$2" best "$3"; }
 
-# One result line: label, model, key.
+# One result line: label, model, key; the ratio c/torch (rates) or torch/c (times, ms).
 result() {
-  awk -v label="$1" -v c="$(best c "$2" "$3")" -v t="$(best torch "$2" "$3")" \
-    'BEGIN { printf "%s: c=%.0f torch=%.0f ratio=%.2f\n", label, c, t, c / t }'
+  awk -v label="$1" -v c="$(best c "$2" "$3")" -v t="$(best torch "$2" "$3")" -v key="$3" \
+    'BEGIN { r = key ~ /^ms_/ ? t / c : c / t
+             printf "%s: c=%.0f torch=%.0f ratio=%.2f\n", label, c, t, r }'
 }
 
 result train_img_per_s vit train_img_per_s
 result infer_img_per_s vit infer_img_per_s
 result train_img_per_s_hybrid hybrid train_img_per_s
 result train_img_per_s_cnn cnn train_img_per_s
+result vitb16_ms_batch1 vitb16 ms_batch1
+result vitb16_ms_batch8 vitb16 ms_batch8
+sed -n 's/^c vitb16 load_ms=\(.*\)/vitb16_load_ms: c=\1/p' <<<"${out[c vitb16]}"
+
+# The machine's rate: the best sgemm measurement, of either run and any thread count.
+read -r sgemm threads < <(for p in peak peak2; do echo "${out[c $p]}"; done |
+  sed -n 's/.* threads=\([0-9]*\) gflop_per_s=\([0-9.]*\).*/\2 \1/p' | sort -g | tail -1)
+echo "sgemm_gflop_per_s: $sgemm (OpenBLAS sgemm, 2048x2048, $threads threads)"
+
+# One GFLOP/s line: label, model, flop_per_img key, the best lines' key, images per
+# unit (a rate: 1, per second; a time in ms: B images per that many ms).
+gflops() {
+  awk -v label="$1" -v flop="$(value c "$2" flop_per_img "$3")" -v sgemm="$sgemm" \
+    -v c="$(best c "$2" "$4")" -v t="$(best torch "$2" "$4")" -v B="$5" \
+    'function rate(x) { return B ? flop * B / (x / 1000) / 1e9 : flop * x / 1e9 }
+     BEGIN { printf "%s: c=%.1f torch=%.1f c_of_sgemm=%.2f torch_of_sgemm=%.2f\n",
+                    label, rate(c), rate(t), rate(c) / sgemm, rate(t) / sgemm }'
+}
+
+for model in vit hybrid cnn; do
+  gflops "gflop_per_s_${model}_train" $model train train_img_per_s 0
+  gflops "gflop_per_s_${model}_infer" $model infer infer_img_per_s 0
+done
+gflops gflop_per_s_vitb16_batch1 vitb16 infer ms_batch1 1
+gflops gflop_per_s_vitb16_batch8 vitb16 infer ms_batch8 8

@@ -3,6 +3,7 @@
 PyTorch trains and evaluates one of the benchmark models at on this machine.
 
     /usr/bin/python3 tools/bench_torch.py [--model vit] [--steps 40] [--warmup 5] [--max-threads 2]
+                                          [--runs 5]
 
 The models (--model), each the C one's architecture under the C one's names:
   vit     torchvision's VisionTransformer for 28x28 images, P = 7, C = 64,
@@ -13,6 +14,7 @@ The models (--model), each the C one's architecture under the C one's names:
           image_size 4, patch_size 1 and conv_proj taking 64 channels
   cnn     tools/reference.py's ResNet as resnet_cnn_body (-> (256,2,2)),
           global average pooling, a Linear(256, 10) head
+  vitb16  torchvision's vit_b_16(weights=None), inference only (below)
 The optimizer is torch.optim.AdamW (weight decay where src/adamw.c puts it,
 constant learning rate, no clipping); batches of 128 real Fashion-MNIST
 training images, the first 16 batches of the training set in file order,
@@ -28,6 +30,13 @@ Output, one result per line (tools/bench.sh reads the `best` line):
     torch vit threads=1 train_img_per_s=950.1 infer_img_per_s=4012.7 loss=1.234
     torch vit threads=2 train_img_per_s=... infer_img_per_s=... loss=...
     torch vit best train_img_per_s=... infer_img_per_s=...
+
+vitb16 is ViT-B/16 at 224x224 (86,567,656 parameters, random weights from the
+seed) in eval() under torch.inference_mode(), on random images: for each
+thread count, the best of --runs forward passes of a batch of 1 and of 8,
+after one untimed pass each, in milliseconds:
+    torch vitb16 threads=1 ms_batch1=420.7 ms_batch8=4408.2
+    torch vitb16 best ms_batch1=... ms_batch8=...
 Needs Debian's python3-torch (1.13), python3-torchvision and python3-numpy.
 """
 
@@ -130,7 +139,8 @@ def build_cnn():
     return model
 
 
-MODELS = {"vit": build_vit, "hybrid": build_hybrid, "cnn": build_cnn}
+MODELS = {"vit": build_vit, "hybrid": build_hybrid, "cnn": build_cnn,
+          "vitb16": lambda: torchvision.models.vit_b_16(weights=None)}
 
 
 def build_model(name):
@@ -190,6 +200,31 @@ def infer_rate(model, x, steps, warmup):
         return steps * BATCH / (time.perf_counter() - start)
 
 
+def best_pass_ms(model, x, runs):
+    """The best of runs forward passes on x, in milliseconds, after one untimed."""
+    with torch.inference_mode():
+        model(x)
+        best = float("inf")
+        for _ in range(runs):
+            start = time.perf_counter()
+            model(x)
+            best = min(best, 1e3 * (time.perf_counter() - start))
+    return best
+
+
+def bench_vitb16(max_threads, runs):
+    """ViT-B/16 inference at batch 1 and 8 for each thread count; prints the lines."""
+    model = build_model("vitb16").eval()
+    x = torch.randn(8, 3, 224, 224, generator=torch.Generator().manual_seed(SEED))
+    best1 = best8 = float("inf")
+    for n in range(1, max_threads + 1):
+        torch.set_num_threads(n)
+        ms1, ms8 = best_pass_ms(model, x[:1], runs), best_pass_ms(model, x, runs)
+        print(f"torch vitb16 threads={n} ms_batch1={ms1:.1f} ms_batch8={ms8:.1f}", flush=True)
+        best1, best8 = min(best1, ms1), min(best8, ms8)
+    print(f"torch vitb16 best ms_batch1={best1:.1f} ms_batch8={best8:.1f}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", choices=MODELS, default="vit", help="the model (default vit)")
@@ -197,9 +232,14 @@ def main():
     parser.add_argument("--warmup", type=int, default=5, help="untimed steps first (default 5)")
     parser.add_argument("--max-threads", type=int, default=2,
                         help="thread counts 1..N are tried, the best kept (default 2)")
+    parser.add_argument("--runs", type=int, default=5,
+                        help="vitb16: timed passes of each batch size, the best kept (default 5)")
     args = parser.parse_args()
-    if args.steps < 1 or args.warmup < 0 or args.max_threads < 1:
-        parser.error("--steps and --max-threads must be >= 1, --warmup >= 0")
+    if args.steps < 1 or args.warmup < 0 or args.max_threads < 1 or args.runs < 1:
+        parser.error("--steps, --max-threads and --runs must be >= 1, --warmup >= 0")
+    if args.model == "vitb16":
+        bench_vitb16(args.max_threads, args.runs)
+        return
 
     x, y = load_batches()
     best_train = best_infer = 0.0
