@@ -83,8 +83,8 @@ static void build(Vit *m, const VitConfig *cfg, const HeadOptions *head, float d
     // activations, the softmax, the dropout masks; and the activations' gradients
     list_activations(&m->acts, &m->dacts, &m->a, &m->da, &m->ha, &m->dha, &m->probs,
                      &m->dropout_mask, m);
-    Tensors *lists[] = {&m->params, &m->grads, &m->acts, &m->dacts};
-    for (int i = 0; i < 4; i++) tensors_alloc(lists[i]);
+    Tensors *lists[] = {&m->params, &m->acts, &m->grads, &m->dacts}; // the last two to train
+    for (int i = 0; i < (trains ? 4 : 2); i++) tensors_alloc(lists[i]);
     // one slice of every batch per thread
     m->slices = omp_get_max_threads();
     m->slice = xcalloc(m->slices, sizeof(VitSlice));
