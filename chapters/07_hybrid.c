@@ -263,27 +263,6 @@ static void narrate_run(const Run *r) {
 
 // ---- the data-hunger experiment ------------------------------------------------------
 
-// The training images in a fixed random order (seed opt->seed): the first n
-// of it are the subset of size n, so every subset holds the smaller ones.
-static FashionMnist shuffled(const FashionMnist *train, int seed) {
-    size_t pixels = (size_t)train->rows * train->cols;
-    FashionMnist s = {.count = train->count,
-                      .rows = train->rows,
-                      .cols = train->cols,
-                      .pixels = xmalloc(pixels * train->count),
-                      .labels = xmalloc(train->count)};
-    int *order = xmalloc(sizeof(int) * train->count);
-    Rng rng;
-    rng_seed(&rng, (uint64_t)seed ^ 0x5eedda7aULL);
-    rng_permutation(&rng, order, train->count);
-    for (int i = 0; i < train->count; i++) {
-        memcpy(s.pixels + pixels * i, train->pixels + pixels * order[i], pixels);
-        s.labels[i] = train->labels[order[i]];
-    }
-    free(order);
-    return s;
-}
-
 // "1000,3000,60000" into sizes (ascending, each 1..limit); returns how many.
 static int parse_sizes(const char *text, int *sizes, int limit) {
     int n = 0;
@@ -842,7 +821,7 @@ int main(int argc, char **argv) {
         saved = test_saved_vit(opt.vit_model, &test, opt.batch);
         printf("Chapter 06's ViT (%s): test accuracy %.4f.\n\n", opt.vit_model, saved.accuracy);
     }
-    FashionMnist subsets = shuffled(&train, opt.seed);
+    FashionMnist subsets = fashion_mnist_shuffled(&train, opt.seed);
     double start = progress_now();
     printf("Training:\n");
     run_experiment(&x, &subsets, &test, &opt);

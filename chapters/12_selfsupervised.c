@@ -298,27 +298,6 @@ static double probe(Vit *v, const FashionMnist *labelled, int count, const Fashi
 }
 // endregion: probe
 
-// The training images in a fixed random order (seed): the first n of it are
-// the labelled set of size n, so every set holds the smaller ones.
-static FashionMnist shuffled(const FashionMnist *train, int seed) {
-    size_t pixels = (size_t)train->rows * train->cols;
-    FashionMnist s = {.count = train->count,
-                      .rows = train->rows,
-                      .cols = train->cols,
-                      .pixels = xmalloc(pixels * train->count),
-                      .labels = xmalloc(train->count)};
-    int *order = xmalloc(sizeof(int) * train->count);
-    Rng rng;
-    rng_seed(&rng, (uint64_t)seed ^ 0x5eedda7aULL);
-    rng_permutation(&rng, order, train->count);
-    for (int i = 0; i < train->count; i++) {
-        memcpy(s.pixels + pixels * i, train->pixels + pixels * order[i], pixels);
-        s.labels[i] = train->labels[order[i]];
-    }
-    free(order);
-    return s;
-}
-
 // region: compare
 // The three at one label budget: (a) from scratch and (b) fine-tuned from the
 // self-supervised encoder, each tested and probed; the probes of the frozen
@@ -727,7 +706,7 @@ int main(int argc, char **argv) {
     printf("\n2. Few labels: (a) from scratch, (b) fine-tuned from the self-supervised\n"
            "   encoder, and linear probes of the frozen features (tested on %d images):\n",
            test.count);
-    FashionMnist labelled = shuffled(&train, opt.seed);
+    FashionMnist labelled = fashion_mnist_shuffled(&train, opt.seed);
     Budget runs[MAX_BUDGETS] = {0};
     for (int i = 0; i < count; i++) {
         runs[i].labels = budgets[i];

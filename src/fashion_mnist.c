@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include "files.h"
 #include "idx.h"
+#include "rng.h"
 
 const char *const fashion_mnist_class_names[FASHION_MNIST_CLASSES] = {
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -140,4 +141,24 @@ void fashion_mnist_require_test_images(const FashionMnist *test, int count, cons
     error_set(&err, "%s: %d test images; this chapter uses the first %d", test->images_path,
               test->count, count);
     error_exit(program, &err, 1);
+}
+
+FashionMnist fashion_mnist_shuffled(const FashionMnist *data, int seed) {
+    size_t pixels = (size_t)data->rows * data->cols;
+    FashionMnist s = {.count = data->count,
+                      .rows = data->rows,
+                      .cols = data->cols,
+                      .pixels = xmalloc(pixels * data->count),
+                      .labels = xmalloc(data->count)};
+    snprintf(s.images_path, sizeof s.images_path, "%s", data->images_path);
+    int *order = xmalloc(sizeof(int) * data->count);
+    Rng rng;
+    rng_seed(&rng, (uint64_t)seed ^ 0x5eedda7aULL);
+    rng_permutation(&rng, order, data->count);
+    for (int i = 0; i < data->count; i++) {
+        memcpy(s.pixels + pixels * i, data->pixels + pixels * order[i], pixels);
+        s.labels[i] = data->labels[order[i]];
+    }
+    free(order);
+    return s;
 }

@@ -59,6 +59,11 @@ void fashion_mnist_require_test_images(const FashionMnist *test, int count, cons
 // false with "images file: images of 10x10, not the 28x28 this program takes" in err.
 bool fashion_mnist_check_size(const FashionMnist *data, int rows, int cols, Error *err);
 
+// A copy of data in a fixed random order (seed): its first n images are a
+// random subset of size n, and every such subset holds the smaller ones (the
+// label budgets of chapters 07 and 12).
+FashionMnist fashion_mnist_shuffled(const FashionMnist *data, int seed);
+
 // Image i as floats in [0, 1]: out (rows, cols).
 void fashion_mnist_image(const FashionMnist *data, int i, float *out);
 // Image i as a model's input: out (rows, cols) = (pixel/255 - mean) / std,
