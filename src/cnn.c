@@ -132,22 +132,30 @@ static void slice_forward(const Cnn *m, CnnSlice *v, const float *images, int B,
 }
 // endregion: cnn-slice-forward
 
+// Thread s of n, on its slice of a batch of B images: its forward pass, through its
+// part of the dropout mask when drop.
+static void thread_forward(Cnn *m, int s, int n, const float *images, int B, bool drop) {
+    int Cout = resnet_out_channels(&m->body);
+    size_t pixels = (size_t)m->body.in_channels * m->body.image_size * m->body.image_size;
+    CnnSlice *v = &m->slice[s];
+    int b0, Bs = aim_slice(v, m, s, n, B, &b0);
+    slice_forward(m, v, images + (size_t)b0 * pixels, Bs,
+                  drop ? m->x.dropout_mask + (size_t)b0 * Cout : NULL);
+}
+
 float cnn_forward(Cnn *m, const float *images, const int *labels, int B, float smoothing,
                   bool training) {
     // images (B,Cin,S,S), labels (B) or NULL; the logits land in m->x.logits (B,K)
     assert(B > 0 && B <= m->B);
     int Cout = resnet_out_channels(&m->body);
-    size_t pixels = (size_t)m->body.in_channels * m->body.image_size * m->body.image_size;
     bool drop = training && m->dropout > 0.0f;
     if (drop) dropout_draw(m->x.dropout_mask, (size_t)B * Cout, m->dropout, &m->dropout_rng);
-    int n = slices_count(m->slices, B);
-#pragma omp parallel num_threads(n) if (n > 1)
-    {
-        int s = omp_get_thread_num(), b0;
-        CnnSlice *v = &m->slice[s];
-        int Bs = aim_slice(v, m, s, omp_get_num_threads(), B, &b0);
-        slice_forward(m, v, images + (size_t)b0 * pixels, Bs,
-                      drop ? m->x.dropout_mask + (size_t)b0 * Cout : NULL);
+    int n = slices_count(m->slices, B); // a single slice outside any parallel region (parallel.h)
+    if (n == 1) {
+        thread_forward(m, 0, 1, images, B, drop);
+    } else {
+#pragma omp parallel num_threads(n)
+        thread_forward(m, omp_get_thread_num(), omp_get_num_threads(), images, B, drop);
     }
     m->dropped = drop; // the backward pass applies the same mask
     if (labels == NULL) return 0.0f;
@@ -176,18 +184,25 @@ static void slice_backward(Cnn *m, CnnSlice *v, int b0, int B) {
 }
 // endregion: cnn-slice-backward
 
+// Thread s of n, on its slice of a batch of B images: its backward pass; then, when
+// every slice is done, the slices' parameter gradients added into the model's.
+static void thread_backward(Cnn *m, int s, int n, int B) {
+    CnnSlice *v = &m->slice[s];
+    int b0, Bs = aim_slice(v, m, s, n, B, &b0);
+    slice_backward(m, v, b0, Bs);
+#pragma omp barrier
+    slices_add_gradients(m->grads.memory, m->grads.total, m->slice_grads, n);
+}
+
 void cnn_backward(Cnn *m, const int *labels, int B, float smoothing) {
     assert(B > 0 && B <= m->B);
     cross_entropy_backward(m->x.dlogits, m->x.probs, labels, B, m->num_classes, smoothing);
     int n = slices_count(m->slices, B);
-#pragma omp parallel num_threads(n) if (n > 1)
-    {
-        int s = omp_get_thread_num(), slices = omp_get_num_threads(), b0;
-        CnnSlice *v = &m->slice[s];
-        int Bs = aim_slice(v, m, s, slices, B, &b0);
-        slice_backward(m, v, b0, Bs);
-#pragma omp barrier
-        slices_add_gradients(m->grads.memory, m->grads.total, m->slice_grads, slices);
+    if (n == 1) {
+        thread_backward(m, 0, 1, B);
+    } else {
+#pragma omp parallel num_threads(n)
+        thread_backward(m, omp_get_thread_num(), omp_get_num_threads(), B);
     }
 }
 

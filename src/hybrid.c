@@ -183,12 +183,24 @@ static void slice_forward(const Hybrid *m, HybridSlice *v, const float *images, 
 }
 // endregion: hybrid-slice-forward
 
+// Thread s of n, on its slice of a batch of B images: its forward pass, through its
+// part of the dropout masks when drop.
+static void thread_forward(Hybrid *m, int s, int n, const float *images, int B, bool drop) {
+    int C = m->cfg.hidden_dim, T = vit_tokens(&m->cfg);
+    size_t pixels = (size_t)m->stem.in_channels * m->stem.image_size * m->stem.image_size;
+    float *tokens_mask = m->x.dropout_mask, *head_mask = m->x.dropout_mask + (size_t)m->B * T * C;
+    HybridSlice *v = &m->slice[s];
+    int b0, Bs = aim_slice(v, m, s, n, B, &b0);
+    v->x.head.mask = drop ? head_mask + (size_t)b0 * C : NULL;
+    slice_forward(m, v, images + (size_t)b0 * pixels, Bs,
+                  drop ? tokens_mask + (size_t)b0 * T * C : NULL);
+}
+
 float hybrid_forward(Hybrid *m, const float *images, const int *labels, int B, float smoothing,
                      bool training) {
     // images (B,Cin,S,S), labels (B) or NULL; the logits land in m->x.head.logits (B,K)
     assert(B > 0 && B <= m->B);
     int C = m->cfg.hidden_dim, T = vit_tokens(&m->cfg), K = m->cfg.num_classes;
-    size_t pixels = (size_t)m->stem.in_channels * m->stem.image_size * m->stem.image_size;
     // 1. dropout masks, drawn afresh for every batch: tokens (B,T,C), then the head's (B,C)
     bool drop = training && m->dropout > 0.0f;
     float *tokens_mask = m->x.dropout_mask, *head_mask = m->x.dropout_mask + (size_t)m->B * T * C;
@@ -197,16 +209,14 @@ float hybrid_forward(Hybrid *m, const float *images, const int *labels, int B, f
         dropout_draw(head_mask, (size_t)B * C, m->dropout, &m->dropout_rng);
     }
     m->x.head.mask = drop ? head_mask : NULL; // also tells hybrid_backward that dropout was on
-    // 2. the stem, the encoder, the head: each thread on its slice of the images
+    // 2. the stem, the encoder, the head: each thread on its slice of the images, a
+    //    single slice outside any parallel region (parallel.h)
     int n = slices_count(m->slices, B);
-#pragma omp parallel num_threads(n) if (n > 1)
-    {
-        int s = omp_get_thread_num(), b0;
-        HybridSlice *v = &m->slice[s];
-        int Bs = aim_slice(v, m, s, omp_get_num_threads(), B, &b0);
-        v->x.head.mask = drop ? head_mask + (size_t)b0 * C : NULL;
-        slice_forward(m, v, images + (size_t)b0 * pixels, Bs,
-                      drop ? tokens_mask + (size_t)b0 * T * C : NULL);
+    if (n == 1) {
+        thread_forward(m, 0, 1, images, B, drop);
+    } else {
+#pragma omp parallel num_threads(n)
+        thread_forward(m, omp_get_thread_num(), omp_get_num_threads(), images, B, drop);
     }
     // 3. the loss, when there are labels
     if (labels == NULL) return 0.0f;
@@ -242,20 +252,27 @@ static void slice_backward(Hybrid *m, HybridSlice *v, int b0, int B) {
 }
 // endregion: hybrid-slice-backward
 
+// Thread s of n, on its slice of a batch of B images: its backward pass; then, when
+// every slice is done, the slices' parameter gradients added into the model's.
+static void thread_backward(Hybrid *m, int s, int n, int B) {
+    HybridSlice *v = &m->slice[s];
+    int b0, Bs = aim_slice(v, m, s, n, B, &b0);
+    slice_backward(m, v, b0, Bs);
+#pragma omp barrier
+    slices_add_gradients(m->grads.memory, m->grads.total, m->slice_grads, n);
+}
+
 void hybrid_backward(Hybrid *m, const int *labels, int B, float smoothing) {
     assert(B > 0 && B <= m->B);
     // the loss: dlogits (B,K); then each thread on its slice, and the slices'
     // parameter gradients added into the model's in slice order
     cross_entropy_backward(m->x.dhead.logits, m->x.probs, labels, B, m->cfg.num_classes, smoothing);
     int n = slices_count(m->slices, B);
-#pragma omp parallel num_threads(n) if (n > 1)
-    {
-        int s = omp_get_thread_num(), slices = omp_get_num_threads(), b0;
-        HybridSlice *v = &m->slice[s];
-        int Bs = aim_slice(v, m, s, slices, B, &b0);
-        slice_backward(m, v, b0, Bs);
-#pragma omp barrier
-        slices_add_gradients(m->grads.memory, m->grads.total, m->slice_grads, slices);
+    if (n == 1) {
+        thread_backward(m, 0, 1, B);
+    } else {
+#pragma omp parallel num_threads(n)
+        thread_backward(m, omp_get_thread_num(), omp_get_num_threads(), B);
     }
 }
 

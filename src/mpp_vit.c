@@ -157,28 +157,37 @@ static void slice_forward(const MppVit *m, MppSlice *v, const float *images, int
 }
 // endregion: mpp-embed
 
+// Thread s of n, on its slice of a batch of B images: its views aimed at them, and
+// the encoder.
+static void thread_forward(MppVit *m, int s, int n, const float *images, int B) {
+    const VitConfig *cfg = &m->cfg;
+    size_t pixels = (size_t)cfg->in_channels * cfg->image_size * cfg->image_size;
+    MppSlice *v = &m->slice[s];
+    int b0, Bs = slices_share(s, n, B, &b0);
+    slices_aim(&v->acts, &m->acts, b0, m->B);
+    slices_aim(&v->dacts, &m->dacts, b0, m->B);
+    slice_forward(m, v, images + (size_t)b0 * pixels, b0, Bs);
+}
+
 // region: mpp-forward
 float mpp_vit_forward(MppVit *m, const float *images, int B, Rng *rng) {
     // images (B,Cin,S,S); the loss over the R corrupted patches
     assert(B > 0 && B <= m->B);
     const VitConfig *cfg = &m->cfg;
     int C = cfg->hidden_dim, K = cfg->num_classes, N = m->N;
-    int pixels = cfg->in_channels * cfg->image_size * cfg->image_size;
     // 1. the corruption (drawn for the whole batch at once: the same for any
     //    number of threads) and every patch's target
     if (rng != NULL) mpp_corruption_draw(m->fate, m->source, B, N, rng);
     mpp_targets(m->targets, images, B, cfg->in_channels, cfg->image_size, cfg->patch_size,
                 m->image_mean, m->image_std);
-    // 2. the encoder, each thread on its slice of the images
+    // 2. the encoder, each thread on its slice of the images, a single slice outside
+    //    any parallel region (parallel.h)
     int n = slices_count(m->slices, B);
-#pragma omp parallel num_threads(n) if (n > 1)
-    {
-        int s = omp_get_thread_num(), b0;
-        MppSlice *v = &m->slice[s];
-        int Bs = slices_share(s, omp_get_num_threads(), B, &b0);
-        slices_aim(&v->acts, &m->acts, b0, m->B);
-        slices_aim(&v->dacts, &m->dacts, b0, m->B);
-        slice_forward(m, v, images + (size_t)b0 * pixels, b0, Bs);
+    if (n == 1) {
+        thread_forward(m, 0, 1, images, B);
+    } else {
+#pragma omp parallel num_threads(n)
+        thread_forward(m, omp_get_thread_num(), omp_get_num_threads(), images, B);
     }
     // 3. the head on the corrupted patches' tokens, and the cross-entropy over them
     m->R = mpp_gather_forward(m->rows, m->row_targets, m->a.out, m->targets, m->fate, B, N, C);
@@ -210,6 +219,19 @@ static void slice_backward(const MppVit *m, MppSlice *v, int b0, int B) {
                     B * N, D, C);
 }
 
+// Thread s of n, on its slice of a batch of B images: its backward pass; then, when
+// every slice is done, the slices' parameter gradients added into the model's.
+static void thread_backward(MppVit *m, int s, int n, int B) {
+    MppSlice *v = &m->slice[s];
+    int b0, Bs = slices_share(s, n, B, &b0);
+    slices_aim(&v->acts, &m->acts, b0, m->B);
+    slices_aim(&v->dacts, &m->dacts, b0, m->B);
+    if (s > 0) memset(v->grads.memory, 0, v->grads.total * sizeof(float));
+    slice_backward(m, v, b0, Bs);
+#pragma omp barrier
+    slices_add_gradients(m->grads.memory, m->grads.total, m->slice_grads, n);
+}
+
 void mpp_vit_backward(MppVit *m, int B) {
     assert(B > 0 && B <= m->B);
     int C = m->cfg.hidden_dim, K = m->cfg.num_classes, N = m->N, T = N + 1;
@@ -223,17 +245,11 @@ void mpp_vit_backward(MppVit *m, int B) {
     mpp_gather_backward(m->da.out, m->drows, m->fate, B, N, C);
     // 2-1. the encoder, each thread on its slice; then the slices' gradients added in order
     int n = slices_count(m->slices, B);
-#pragma omp parallel num_threads(n) if (n > 1)
-    {
-        int s = omp_get_thread_num(), slices = omp_get_num_threads(), b0;
-        MppSlice *v = &m->slice[s];
-        int Bs = slices_share(s, slices, B, &b0);
-        slices_aim(&v->acts, &m->acts, b0, m->B);
-        slices_aim(&v->dacts, &m->dacts, b0, m->B);
-        if (s > 0) memset(v->grads.memory, 0, v->grads.total * sizeof(float));
-        slice_backward(m, v, b0, Bs);
-#pragma omp barrier
-        slices_add_gradients(m->grads.memory, m->grads.total, m->slice_grads, slices);
+    if (n == 1) {
+        thread_backward(m, 0, 1, B);
+    } else {
+#pragma omp parallel num_threads(n)
+        thread_backward(m, omp_get_thread_num(), omp_get_num_threads(), B);
     }
 }
 // endregion: mpp-backward

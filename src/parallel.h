@@ -9,6 +9,13 @@
 // and ends a team even for one thread (or with an if clause that is false), and
 // ends it with a system call, a few hundred of them a training step.
 //
+// The other way round, a model's region over the slices of a batch is entered only
+// with two slices or more: inside a region of one thread (num_threads(1), or an if
+// clause that is false) every layer's region is a nested one, and libgomp creates
+// a nested team's threads anew each time, hundreds of thread creations for one
+// image through ViT-B/16. A single slice runs outside any region, and its layers
+// share their loops among the threads as above.
+//
 //     if (!parallel_worth()) {         // one thread: the whole loop, here
 //         rows(out, x, 0, R);
 //         return;

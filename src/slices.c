@@ -24,6 +24,7 @@ void slices_aim(Tensors *view, const Tensors *whole, int b0, int B) {
 }
 
 void slices_add_gradients(float *total, size_t count, float *const *parts, int n) {
+    if (n == 1) return; // slice 0's gradients are already the total
 #pragma omp for schedule(static)
     for (size_t i = 0; i < count; i++)
         for (int t = 1; t < n; t++) total[i] += parts[t][i];

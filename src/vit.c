@@ -174,13 +174,26 @@ static void encode(const Vit *m, EncoderActivations *a, const float *images, int
 }
 // endregion: vit-encode
 
+// Thread s of n, on its slice of a batch of B images: the encoder and the head,
+// through its part of the dropout masks when drop.
+static void thread_forward(Vit *m, int s, int n, const float *images, int B, bool drop) {
+    int C = m->cfg.hidden_dim, T = vit_tokens(&m->cfg), K = m->cfg.num_classes;
+    size_t pixels = (size_t)m->cfg.in_channels * m->cfg.image_size * m->cfg.image_size;
+    float *tokens_mask = m->dropout_mask, *head_mask = m->dropout_mask + (size_t)m->B * T * C;
+    VitSlice *v = &m->slice[s];
+    int b0, Bs = aim_slice(v, m, s, n, B, &b0);
+    v->ha.mask = drop ? head_mask + (size_t)b0 * C : NULL;
+    encode(m, &v->a, images + (size_t)b0 * pixels, Bs,
+           drop ? tokens_mask + (size_t)b0 * T * C : NULL);
+    head_forward(&v->ha, v->a.out, &m->hw, &m->head, Bs, T, C, K);
+}
+
 // region: vit-forward
 float vit_forward(Vit *m, const float *images, const int *labels, int B, float smoothing,
                   bool training) {
     // images (B,Cin,H,W), labels (B) or NULL; the logits land in m->ha.logits (B,K)
     assert(B > 0 && B <= m->B);
     int C = m->cfg.hidden_dim, T = vit_tokens(&m->cfg), K = m->cfg.num_classes;
-    int pixels = m->cfg.in_channels * m->cfg.image_size * m->cfg.image_size;
     // 1. dropout masks, drawn afresh for every batch: tokens (B,T,C), then the head's (B,C)
     bool drop = training && m->dropout > 0.0f;
     float *tokens_mask = m->dropout_mask, *head_mask = m->dropout_mask + (size_t)m->B * T * C;
@@ -189,17 +202,14 @@ float vit_forward(Vit *m, const float *images, const int *labels, int B, float s
         dropout_draw(head_mask, (size_t)B * C, m->dropout, &m->dropout_rng);
     }
     m->ha.mask = drop ? head_mask : NULL; // also tells vit_backward that dropout was on
-    // 2. the encoder, then the head: logits (B,K); each thread on its slice of the images
+    // 2. the encoder, then the head: logits (B,K); each thread on its slice of the
+    //    images, a single slice outside any parallel region (parallel.h)
     int n = slices_count(m->slices, B);
-#pragma omp parallel num_threads(n) if (n > 1)
-    {
-        int s = omp_get_thread_num(), b0;
-        VitSlice *v = &m->slice[s];
-        int Bs = aim_slice(v, m, s, omp_get_num_threads(), B, &b0);
-        v->ha.mask = drop ? head_mask + (size_t)b0 * C : NULL;
-        encode(m, &v->a, images + (size_t)b0 * pixels, Bs,
-               drop ? tokens_mask + (size_t)b0 * T * C : NULL);
-        head_forward(&v->ha, v->a.out, &m->hw, &m->head, Bs, T, C, K);
+    if (n == 1) {
+        thread_forward(m, 0, 1, images, B, drop);
+    } else {
+#pragma omp parallel num_threads(n)
+        thread_forward(m, omp_get_thread_num(), omp_get_num_threads(), images, B, drop);
     }
     // 3. the loss, when there are labels
     if (labels == NULL) return 0.0f;
@@ -235,6 +245,16 @@ static void slice_backward(Vit *m, VitSlice *v, int b0, int B) {
     encode_backward(m, v, B, drop ? m->dropout_mask + (size_t)b0 * T * C : NULL);
 }
 
+// Thread s of n, on its slice of a batch of B images: its backward pass; then, when
+// every slice is done, the slices' parameter gradients added into the model's.
+static void thread_backward(Vit *m, int s, int n, int B) {
+    VitSlice *v = &m->slice[s];
+    int b0, Bs = aim_slice(v, m, s, n, B, &b0);
+    slice_backward(m, v, b0, Bs);
+#pragma omp barrier
+    slices_add_gradients(m->grads.memory, m->grads.total, m->slice_grads, n);
+}
+
 // region: vit-backward
 void vit_backward(Vit *m, const int *labels, int B, float smoothing) {
     assert(B > 0 && B <= m->B && m->trains && "vit_backward on a model built for inference");
@@ -244,14 +264,11 @@ void vit_backward(Vit *m, const int *labels, int B, float smoothing) {
     // 3-2. the head and the encoder, each thread on its slice of the images; then the
     //      slices' parameter gradients added into the model's, in slice order
     int n = slices_count(m->slices, B);
-#pragma omp parallel num_threads(n) if (n > 1)
-    {
-        int s = omp_get_thread_num(), slices = omp_get_num_threads(), b0;
-        VitSlice *v = &m->slice[s];
-        int Bs = aim_slice(v, m, s, slices, B, &b0);
-        slice_backward(m, v, b0, Bs);
-#pragma omp barrier
-        slices_add_gradients(m->grads.memory, m->grads.total, m->slice_grads, slices);
+    if (n == 1) {
+        thread_backward(m, 0, 1, B);
+    } else {
+#pragma omp parallel num_threads(n)
+        thread_backward(m, omp_get_thread_num(), omp_get_num_threads(), B);
     }
 }
 // endregion: vit-backward
