@@ -29,33 +29,67 @@ void mha_activations_add(Tensors *t, MhaActivations *acts, int B, int T, int C, 
 }
 
 // region: split-heads
-// q, k, v (B,NH,T,hs) from qkv (B,T,3C): torch's view(B,T,3,NH,hs) and transpose.
-static void split_heads(float *q, float *k, float *v, const float *qkv, int B, int T, int C,
-                        int NH) {
+// Rows bt = lo .. hi-1 of every image's tokens (row bt is token t of image b,
+// bt = b*T + t): q, k, v (B,NH,T,hs) from qkv (B,T,3C), torch's
+// view(B,T,3,NH,hs) and transpose.
+static void split_rows(float *q, float *k, float *v, const float *qkv, size_t lo, size_t hi,
+                       int T, int C, int NH) {
     int hs = C / NH;
     float *parts[3] = {q, k, v};
-#pragma omp parallel for schedule(static)
-    for (int b = 0; b < B; b++)
-        for (int t = 0; t < T; t++) {
-            const float *row = qkv + ((size_t)b * T + t) * 3 * C; // (3C): q | k | v
-            for (int p = 0; p < 3; p++)
-                for (int h = 0; h < NH; h++) {
-                    float *dst = parts[p] + (((size_t)b * NH + h) * T + t) * hs; // (hs)
-                    memcpy(dst, row + p * C + h * hs, sizeof(float) * hs);
-                }
-        }
+    for (size_t bt = lo; bt < hi; bt++) {
+        size_t b = bt / T, t = bt % T;
+        const float *row = qkv + bt * 3 * C; // (3C): q | k | v
+        for (int p = 0; p < 3; p++)
+            for (int h = 0; h < NH; h++) {
+                float *dst = parts[p] + ((b * NH + h) * T + t) * hs; // (hs)
+                memcpy(dst, row + p * C + h * hs, sizeof(float) * hs);
+            }
+    }
+}
+
+// All B*T rows, shared out among the threads (parallel.h).
+static void split_heads(float *q, float *k, float *v, const float *qkv, int B, int T, int C,
+                        int NH) {
+    size_t n = (size_t)B * T;
+    if (!parallel_worth()) {
+        split_rows(q, k, v, qkv, 0, n, T, C, NH);
+        return;
+    }
+#pragma omp parallel
+    {
+        size_t lo, hi;
+        parallel_share(n, &lo, &hi);
+        split_rows(q, k, v, qkv, lo, hi, T, C, NH);
+    }
 }
 // endregion: split-heads
 
-// concat (B,T,C) from heads (B,NH,T,hs): head h fills columns h*hs .. (h+1)*hs.
-static void merge_heads(float *concat, const float *heads, int B, int T, int C, int NH) {
+// Rows bt = lo .. hi-1 of concat (B,T,C) from heads (B,NH,T,hs): head h fills
+// columns h*hs .. (h+1)*hs.
+static void merge_rows(float *concat, const float *heads, size_t lo, size_t hi, int T, int C,
+                       int NH) {
     int hs = C / NH;
-#pragma omp parallel for schedule(static)
-    for (int b = 0; b < B; b++)
-        for (int t = 0; t < T; t++)
-            for (int h = 0; h < NH; h++)
-                memcpy(concat + ((size_t)b * T + t) * C + h * hs,
-                       heads + (((size_t)b * NH + h) * T + t) * hs, sizeof(float) * hs);
+    for (size_t bt = lo; bt < hi; bt++) {
+        size_t b = bt / T, t = bt % T;
+        for (int h = 0; h < NH; h++)
+            memcpy(concat + bt * C + h * hs, heads + ((b * NH + h) * T + t) * hs,
+                   sizeof(float) * hs);
+    }
+}
+
+// All B*T rows, shared out among the threads (parallel.h).
+static void merge_heads(float *concat, const float *heads, int B, int T, int C, int NH) {
+    size_t n = (size_t)B * T;
+    if (!parallel_worth()) {
+        merge_rows(concat, heads, 0, n, T, C, NH);
+        return;
+    }
+#pragma omp parallel
+    {
+        size_t lo, hi;
+        parallel_share(n, &lo, &hi);
+        merge_rows(concat, heads, lo, hi, T, C, NH);
+    }
 }
 
 // region: heads-forward
