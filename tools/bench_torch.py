@@ -21,26 +21,35 @@ training images, the first 16 batches of the training set in file order,
 normalised as (pixel/255 - 0.2860)/0.3530, used round and round. tools/bench.c
 does exactly the same in C.
 
-For each thread count 1..N (torch.set_num_threads), after --warmup steps:
+Threads: PyTorch has two pools. Its own operations run on torch.set_num_threads
+threads (OpenMP); its matrix products go to the system BLAS, OpenBLAS on Debian,
+which keeps a pool of its own, as many threads as cores unless told otherwise
+(openblas_set_num_threads, called here through ctypes). So every pair of counts
+1..N of each is tried (just torch's when the BLAS is not OpenBLAS), and the best
+pair kept for each figure.
+
+For each pair, after --warmup steps:
   training  = --steps of zero_grad + forward + cross-entropy + backward + AdamW step
   inference = --steps forward passes in eval mode under torch.inference_mode()
-images/s = steps * 128 / wall time. The best thread count is kept for each.
+images/s = steps * 128 / wall time.
 
 Output, one result per line (tools/bench.sh reads the `best` line):
-    torch vit threads=1 train_img_per_s=950.1 infer_img_per_s=4012.7 loss=1.234
-    torch vit threads=2 train_img_per_s=... infer_img_per_s=... loss=...
+    torch vit threads=1 blas_threads=1 train_img_per_s=950.1 infer_img_per_s=4012.7 loss=1.234
+    torch vit threads=1 blas_threads=2 train_img_per_s=... infer_img_per_s=... loss=...
+    ... (threads=2 with blas_threads=1 and 2)
     torch vit best train_img_per_s=... infer_img_per_s=...
 
 vitb16 is ViT-B/16 at 224x224 (86,567,656 parameters, random weights from the
 seed) in eval() under torch.inference_mode(), on random images: for each
-thread count, the best of --runs forward passes of a batch of 1 and of 8,
+pair of thread counts, the best of --runs forward passes of a batch of 1 and of 8,
 after one untimed pass each, in milliseconds:
-    torch vitb16 threads=1 ms_batch1=420.7 ms_batch8=4408.2
+    torch vitb16 threads=1 blas_threads=2 ms_batch1=420.7 ms_batch8=4408.2
     torch vitb16 best ms_batch1=... ms_batch8=...
 Needs Debian's python3-torch (1.13), python3-torchvision and python3-numpy.
 """
 
 import argparse
+import ctypes
 import gzip
 import os
 import sys
@@ -58,6 +67,31 @@ IMAGE, PATCH, WIDTH, LAYERS, HEADS, MLP, CLASSES, BATCH = 28, 7, 64, 6, 4, 128, 
 BATCHES = 16  # distinct batches, cycled
 MEAN, STD = 0.2860, 0.3530
 LR, WEIGHT_DECAY, SEED = 1e-3, 0.05, 1
+
+
+def openblas():
+    """The OpenBLAS that torch's matrix products call (Debian's torch calls the
+    system BLAS, libblas.so.3, already loaded), or None when that BLAS is another."""
+    try:
+        blas = ctypes.CDLL("libblas.so.3")
+        blas.openblas_set_num_threads.argtypes = [ctypes.c_int]
+        return blas
+    except (OSError, AttributeError):
+        return None
+
+
+def thread_settings(max_threads):
+    """Sets each pair (torch's threads, OpenBLAS's threads), 1..max_threads each, in
+    turn, and yields its label."""
+    blas = openblas()
+    for threads in range(1, max_threads + 1):
+        torch.set_num_threads(threads)
+        if blas is None:
+            yield f"threads={threads} blas_threads=own"
+            continue
+        for blas_threads in range(1, max_threads + 1):
+            blas.openblas_set_num_threads(blas_threads)
+            yield f"threads={threads} blas_threads={blas_threads}"
 
 
 def data_dir():
@@ -213,14 +247,13 @@ def best_pass_ms(model, x, runs):
 
 
 def bench_vitb16(max_threads, runs):
-    """ViT-B/16 inference at batch 1 and 8 for each thread count; prints the lines."""
+    """ViT-B/16 inference at batch 1 and 8 for each pair of thread counts; prints the lines."""
     model = build_model("vitb16").eval()
     x = torch.randn(8, 3, 224, 224, generator=torch.Generator().manual_seed(SEED))
     best1 = best8 = float("inf")
-    for n in range(1, max_threads + 1):
-        torch.set_num_threads(n)
+    for label in thread_settings(max_threads):
         ms1, ms8 = best_pass_ms(model, x[:1], runs), best_pass_ms(model, x, runs)
-        print(f"torch vitb16 threads={n} ms_batch1={ms1:.1f} ms_batch8={ms8:.1f}", flush=True)
+        print(f"torch vitb16 {label} ms_batch1={ms1:.1f} ms_batch8={ms8:.1f}", flush=True)
         best1, best8 = min(best1, ms1), min(best8, ms8)
     print(f"torch vitb16 best ms_batch1={best1:.1f} ms_batch8={best8:.1f}")
 
@@ -231,7 +264,8 @@ def main():
     parser.add_argument("--steps", type=int, default=40, help="timed steps (default 40)")
     parser.add_argument("--warmup", type=int, default=5, help="untimed steps first (default 5)")
     parser.add_argument("--max-threads", type=int, default=2,
-                        help="thread counts 1..N are tried, the best kept (default 2)")
+                        help="thread counts 1..N of torch and of OpenBLAS are tried, the best "
+                             "kept (default 2)")
     parser.add_argument("--runs", type=int, default=5,
                         help="vitb16: timed passes of each batch size, the best kept (default 5)")
     args = parser.parse_args()
@@ -243,12 +277,11 @@ def main():
 
     x, y = load_batches()
     best_train = best_infer = 0.0
-    for n in range(1, args.max_threads + 1):
-        torch.set_num_threads(n)
-        model = build_model(args.model)  # the same start for every thread count
+    for label in thread_settings(args.max_threads):
+        model = build_model(args.model)  # the same start for every thread setting
         train, loss = train_rate(model, build_optimizer(model), x, y, args.steps, args.warmup)
         infer = infer_rate(model, x, args.steps, args.warmup)
-        print(f"torch {args.model} threads={n} train_img_per_s={train:.1f} infer_img_per_s={infer:.1f} "
+        print(f"torch {args.model} {label} train_img_per_s={train:.1f} infer_img_per_s={infer:.1f} "
               f"loss={loss:.3f}", flush=True)
         best_train, best_infer = max(best_train, train), max(best_infer, infer)
     print(f"torch {args.model} best train_img_per_s={best_train:.1f} infer_img_per_s={best_infer:.1f}")
