@@ -229,6 +229,14 @@ $(RUN)/out/ch%.txt: build/ch%
 
 $(RUN)/out/ch09_inspect.txt: $(NEEDS_09)
 
+# Each chapter's run waits for the one before it: later chapters read the models
+# earlier ones train (build/models/), so that even `make -j2 docs` runs them in order.
+# The pairs "NN_later:NN_earlier", one for each chapter after the first (and the
+# last chapter alone, left over from the join).
+CHAPTER_PAIRS := $(join $(addsuffix :,$(wordlist 2,$(words $(CHAPTERS)),$(CHAPTERS))),$(CHAPTERS))
+$(foreach p,$(CHAPTER_PAIRS),$(if $(findstring :,$p),\
+  $(eval $(RUN)/out/ch$(firstword $(subst :, ,$p)).txt: $(RUN)/out/ch$(lastword $(subst :, ,$p)).txt)))
+
 $(RUN)/models/vit_p4.safetensors: build/ch06_classifier
 	@mkdir -p $(@D)
 	@printf '\n===== build/ch06_classifier --patch 4: the second ViT of chapter 09 (a 7x7 grid) =====\n'
