@@ -842,6 +842,37 @@ Test(backward, vit_slices_of_a_batch_add_up_to_the_whole_batch) {
     expect_floats_close("gradients, 3 slices", grads[1], grads[0], vit.grads.total, 1e-6, 1e-5);
 }
 
+// One image with two threads: a single slice, run outside any parallel region, whose
+// layers share their loops between the threads; the loss, the logits and the
+// gradients those of one thread, to rounding. Dropout on.
+Test(backward, vit_one_image_on_two_threads_is_the_one_thread_result) {
+    VitConfig cfg = tiny_config(2);
+    int threads = omp_get_max_threads();
+    omp_set_num_threads(2);
+    vit_build(&vit, &cfg, &(HeadOptions){0}, 0.2f, 3);
+    Rng rng;
+    rng_seed(&rng, 19);
+    randomize(&vit.params, &rng);
+    float *images = random_floats(&rng, 2 * 8 * 8, 0, 1);
+    float *logits[2] = {floats(5), floats(5)};
+    float *grads[2] = {floats(vit.grads.total), floats(vit.grads.total)};
+    int label = 3;
+    float loss[2];
+    for (int run = 0; run < 2; run++) {
+        omp_set_num_threads(run == 0 ? 1 : 2);
+        rng_seed(&vit.dropout_rng, 20); // the same masks both times
+        loss[run] = vit_forward(&vit, images, &label, 1, 0.1f, true);
+        vit_backward(&vit, &label, 1, 0.1f);
+        memcpy(logits[run], vit.ha.logits, sizeof(float) * 5);
+        memcpy(grads[run], vit.grads.memory, vit.grads.total * sizeof(float));
+    }
+    omp_set_num_threads(threads);
+    cr_expect_float_eq(loss[1], loss[0], 1e-6f, "loss with 2 threads %g, 1 thread %g", loss[1],
+                       loss[0]);
+    expect_floats_close("logits, 2 threads", logits[1], logits[0], 5, 1e-6, 1e-5);
+    expect_floats_close("gradients, 2 threads", grads[1], grads[0], vit.grads.total, 1e-6, 1e-5);
+}
+
 Test(backward, vit_on_fewer_images_than_it_was_built_for) {
     // the first image's logits do not depend on the batch around it
     VitConfig cfg = tiny_config(2);
