@@ -76,8 +76,8 @@ void tensors_add(Tensors *t, float **slot, int ndim, const int *shape, const cha
 // count zeroed floats. A large block (a model's weights, a batch's activations) is
 // asked for in 2 MiB pages, which Linux gives where it can (transparent huge
 // pages): ViT-B/16's 346 MB of weights, all read for every image, then need 173
-// entries in the page tables instead of 84,500, and an image goes through about 3%
-// faster. Elsewhere the hint is ignored and the pages are the usual 4 KiB.
+// entries in the page tables instead of 84,500 (docs/bench.md measures what that
+// saves). Elsewhere the hint is ignored and the pages are the usual 4 KiB.
 static float *zeroed_floats(size_t count) {
     enum { HUGE_PAGE = 2 << 20 };
     if (count < HUGE_PAGE / sizeof(float) || count > (SIZE_MAX - HUGE_PAGE) / sizeof(float))
