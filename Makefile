@@ -13,6 +13,15 @@ PKGS      := zlib stb openblas libpng libjpeg lapacke
 PYTHON    := /usr/bin/python3
 CPPFLAGS  += -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
 LDLIBS    += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+# OpenBLAS chooses its kernels for the CPU it runs on (AVX2 or AVX-512 ones, with
+# their own blockings), and those sum a product in different orders: the same
+# training then ends in different bits. Everything run from here uses its AVX2
+# kernels (Haswell's), which every machine of the project has, so that the figures
+# are the same bytes on all of them; an OPENBLAS_CORETYPE of your own wins.
+# `make bench` times OpenBLAS's own choice as well (docs/bench.md).
+ifneq ($(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo && echo y),)
+export OPENBLAS_CORETYPE ?= Haswell
+endif
 SANITIZE  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 # clang cannot vectorise some `omp simd` loops once the sanitizers instrument
 # them, and says so as a warning: not an error in the code under test.

@@ -37,7 +37,9 @@
 // OpenBLAS's sgemm on two 2048x2048 matrices with 1..--max-threads threads
 // (OpenBLAS's own), for each the best of 10 after one untimed product, and the
 // best of those (on an idle machine, all threads; when other programs hold the
-// cores, two threads that wait for each other can fall below one):
+// cores, two threads that wait for each other can fall below one), after the name
+// of the kernels OpenBLAS chose for this CPU (or OPENBLAS_CORETYPE named):
+//     c sgemm core=Haswell
 //     c sgemm n=2048 threads=1 gflop_per_s=97.1
 //     c sgemm n=2048 threads=2 gflop_per_s=199.8
 //     c sgemm n=2048 best gflop_per_s=199.8
@@ -274,6 +276,7 @@ static void bench_peak(const Options *o) {
     rng_seed(&rng, SEED);
     rng_fill_uniform(&rng, a, count, -1.0f, 1.0f);
     rng_fill_uniform(&rng, b, count, -1.0f, 1.0f);
+    printf("c sgemm core=%s\n", openblas_get_corename());
     double best = 0.0;
     for (int threads = 1; threads <= o->max_threads; threads++) {
         openblas_set_num_threads(threads);

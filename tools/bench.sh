@@ -22,6 +22,15 @@
 # for ViT-B/16): the FLOPs build/bench counts per image (its flop_per_img
 # line) times the images per second. Above 1, a ratio says C is faster.
 #
+# All of that runs once with the OpenBLAS kernels the walkthrough runs (the
+# Makefile's OPENBLAS_CORETYPE, AVX2 on every machine, for figures that are the
+# same bytes everywhere) and, when OpenBLAS left to itself would choose others for
+# this CPU (its AVX-512 kernels on a CPU that has AVX-512), once more with those,
+# for C and PyTorch alike. Each round opens with a line naming its kernels:
+#
+#   blas_core: Haswell (OPENBLAS_CORETYPE=Haswell: the walkthrough's kernels)
+#   blas_core: Cooperlake (OpenBLAS's own choice for this CPU)
+#
 # Flags (--steps N, --warmup N, --max-threads N, --runs N) go to both programs.
 #   tools/bench.sh [--steps 40] [--warmup 5] [--max-threads 2] [--runs 5]
 set -euo pipefail
@@ -41,16 +50,21 @@ run() {
   out[$1 $2]+="$text"$'\n'
 }
 flags=("$@")
-run c peak
-for model in vit hybrid cnn; do
-  run c "$model"
-  run torch "$model"
-done
-for round in 1 2; do
-  run c vitb16
-  run torch vitb16
-done
-run c peak2
+
+# Every benchmark, C then PyTorch for each model, with the kernels of the environment.
+measure() {
+  out=()
+  run c peak
+  for model in vit hybrid cnn; do
+    run c "$model"
+    run torch "$model"
+  done
+  for round in 1 2; do
+    run c vitb16
+    run torch vitb16
+  done
+  run c peak2
+}
 
 # The values of key on the "<side> <model> <kind>" lines of that side's output.
 value() { sed -n "s/^$1 $2 $3 .*$4=\([0-9.e+-]*\).*/\1/p" <<<"${out[$1 $2]}"; }
@@ -64,20 +78,6 @@ result() {
              printf "%s: c=%.0f torch=%.0f ratio=%.2f\n", label, c, t, r }'
 }
 
-result train_img_per_s vit train_img_per_s
-result infer_img_per_s vit infer_img_per_s
-result train_img_per_s_hybrid hybrid train_img_per_s
-result train_img_per_s_cnn cnn train_img_per_s
-result vitb16_ms_batch1 vitb16 ms_batch1
-result vitb16_ms_batch8 vitb16 ms_batch8
-grep '^c vitb16 load_ms=' <<<"${out[c vitb16]}" | sort -t= -k2 -g | head -1 |
-  sed 's/^c vitb16 load_ms=/vitb16_load_ms: c=/' # the faster of the two rounds
-
-# The machine's rate: the best sgemm measurement, of either run and any thread count.
-read -r sgemm threads < <(for p in peak peak2; do echo "${out[c $p]}"; done |
-  sed -n 's/.* threads=\([0-9]*\) gflop_per_s=\([0-9.]*\).*/\2 \1/p' | sort -g | tail -1)
-echo "sgemm_gflop_per_s: $sgemm (OpenBLAS sgemm, 2048x2048, $threads threads)"
-
 # One GFLOP/s line: label, model, flop_per_img key, the best lines' key, images per
 # unit (a rate: 1, per second; a time in ms: B images per that many ms).
 gflops() {
@@ -88,9 +88,36 @@ gflops() {
                     label, rate(c), rate(t), rate(c) / sgemm, rate(t) / sgemm }'
 }
 
-for model in vit hybrid cnn; do
-  gflops "gflop_per_s_${model}_train" $model train train_img_per_s 0
-  gflops "gflop_per_s_${model}_infer" $model infer infer_img_per_s 0
-done
-gflops gflop_per_s_vitb16_batch1 vitb16 infer ms_batch1 1
-gflops gflop_per_s_vitb16_batch8 vitb16 infer ms_batch8 8
+# The result lines of the last measure.
+report() {
+  result train_img_per_s vit train_img_per_s
+  result infer_img_per_s vit infer_img_per_s
+  result train_img_per_s_hybrid hybrid train_img_per_s
+  result train_img_per_s_cnn cnn train_img_per_s
+  result vitb16_ms_batch1 vitb16 ms_batch1
+  result vitb16_ms_batch8 vitb16 ms_batch8
+  grep '^c vitb16 load_ms=' <<<"${out[c vitb16]}" | sort -t= -k2 -g | head -1 |
+    sed 's/^c vitb16 load_ms=/vitb16_load_ms: c=/' # the faster of the two rounds
+
+  # The machine's rate: the best sgemm measurement, of either run and any thread count.
+  read -r sgemm threads < <(for p in peak peak2; do echo "${out[c $p]}"; done |
+    sed -n 's/.* threads=\([0-9]*\) gflop_per_s=\([0-9.]*\).*/\2 \1/p' | sort -g | tail -1)
+  echo "sgemm_gflop_per_s: $sgemm (OpenBLAS sgemm, 2048x2048, $threads threads)"
+  for model in vit hybrid cnn; do
+    gflops "gflop_per_s_${model}_train" $model train train_img_per_s 0
+    gflops "gflop_per_s_${model}_infer" $model infer infer_img_per_s 0
+  done
+  gflops gflop_per_s_vitb16_batch1 vitb16 infer ms_batch1 1
+  gflops gflop_per_s_vitb16_batch8 vitb16 infer ms_batch8 8
+}
+
+# The kernels OpenBLAS runs in the environment given: OpenBLAS's name for them.
+core() { "$@" build/bench --peak --max-threads 1 | sed -n 's/^c sgemm core=//p'; }
+
+given=$(core env) own=$(core env -u OPENBLAS_CORETYPE)
+echo "blas_core: $given (OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}: the walkthrough's kernels)"
+measure && report
+[ "$own" = "$given" ] && exit
+unset OPENBLAS_CORETYPE
+echo "blas_core: $own (OpenBLAS's own choice for this CPU)"
+measure && report

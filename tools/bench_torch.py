@@ -33,7 +33,9 @@ For each pair, after --warmup steps:
   inference = --steps forward passes in eval mode under torch.inference_mode()
 images/s = steps * 128 / wall time.
 
-Output, one result per line (tools/bench.sh reads the `best` line):
+Output, one result per line (tools/bench.sh reads the `best` line), after the
+name of the kernels OpenBLAS chose for this CPU (or OPENBLAS_CORETYPE named):
+    torch vit blas_core=Haswell
     torch vit threads=1 blas_threads=1 train_img_per_s=950.1 infer_img_per_s=4012.7 loss=1.234
     torch vit threads=1 blas_threads=2 train_img_per_s=... infer_img_per_s=... loss=...
     ... (threads=2 with blas_threads=1 and 2)
@@ -75,6 +77,7 @@ def openblas():
     try:
         blas = ctypes.CDLL("libblas.so.3")
         blas.openblas_set_num_threads.argtypes = [ctypes.c_int]
+        blas.openblas_get_corename.restype = ctypes.c_char_p
         return blas
     except (OSError, AttributeError):
         return None
@@ -271,6 +274,9 @@ def main():
     args = parser.parse_args()
     if args.steps < 1 or args.warmup < 0 or args.max_threads < 1 or args.runs < 1:
         parser.error("--steps, --max-threads and --runs must be >= 1, --warmup >= 0")
+    blas = openblas()
+    core = blas.openblas_get_corename().decode() if blas is not None else "not OpenBLAS"
+    print(f"torch {args.model} blas_core={core}", flush=True)
     if args.model == "vitb16":
         bench_vitb16(args.max_threads, args.runs)
         return
