@@ -115,7 +115,11 @@ report() {
 core() { "$@" build/bench --peak --max-threads 1 | sed -n 's/^c sgemm core=//p'; }
 
 given=$(core env) own=$(core env -u OPENBLAS_CORETYPE)
-echo "blas_core: $given (OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}: the walkthrough's kernels)"
+if [ -n "${OPENBLAS_CORETYPE:-}" ]; then # as `make` sets it, or you did
+  echo "blas_core: $given (OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE: the walkthrough's kernels)"
+else # tools/bench.sh run by hand, outside make
+  echo "blas_core: $given (OpenBLAS's own choice for this CPU)"
+fi
 measure && report
 [ "$own" = "$given" ] && exit
 unset OPENBLAS_CORETYPE
