@@ -162,6 +162,9 @@ static void print_flops(const VitConfig *c) {
         printf("   %-46s %6.2f GFLOP %5.1f%%\n", rows[i].what, rows[i].n / 1e9,
                100.0 * rows[i].n / total);
     printf("   %-46s %6.2f GFLOP\n", "total", total / 1e9);
+    double logits = vit_logits_flops(c);
+    printf("   %-46s %6.2f GFLOP %5.1f%%\n", "logits only: last block on the class token",
+           logits / 1e9, 100.0 * logits / total);
 }
 // endregion: flops
 
@@ -169,7 +172,8 @@ static void print_flops(const VitConfig *c) {
 
 // region: rollout
 // The class token's row of the rollout through every layer, over the N patches:
-// out (N), for image 0 of the last forward.
+// out (N), for image 0 of the last forward. Row 0 of Â_L · R reads row 0 of Â_L
+// alone: all the last layer holds after a logits_only forward.
 static void class_rollout(float *out, const Vit *m) {
     int T = vit_tokens(&m->cfg), L = m->cfg.num_layers, NH = m->cfg.num_heads;
     assert(L <= MAX_LAYERS);
@@ -390,7 +394,7 @@ int main(int argc, char **argv) {
     // endregion: run
     printf("\n4. The forward pass: %.3f s for one image (the best of %d, %d threads), %.1f "
            "GFLOP/s\n",
-           best, TIMED, m->slices, vit_forward_flops(c) / best / 1e9);
+           best, TIMED, m->slices, vit_logits_flops(c) / best / 1e9);
     printf("   top-%d of %d classes%s:\n", TOP, K, opt.random ? " (random weights)" : "");
     for (int j = 0; j < TOP; j++)
         printf("   %d. %-40s %6.2f%%  (logit %.3f)\n", j + 1, p.classes[top[j]],

@@ -187,6 +187,16 @@ static void residual_forward(float *out, const float *x, const float *y, size_t 
 }
 
 // region: block-forward
+// The block's second half on R rows: out (R,C) = MLP(LN(a->res1)) + a->res1.
+static void mlp_half_forward(float *out, BlockActivations *a, const BlockWeights *w, int R, int C,
+                             int MLP) {
+    layernorm_forward(a->ln2, a->ln2_mean, a->ln2_rstd, a->res1, w->ln2_w, w->ln2_b, R, C);
+    linear_forward(a->fc1, a->ln2, w->fc1_w, w->fc1_b, R, C, MLP);
+    gelu_form_forward(w->gelu, a->gelu, a->fc1, R * MLP);
+    linear_forward(a->fc2, a->gelu, w->fc2_w, w->fc2_b, R, MLP, C);
+    residual_forward(out, a->res1, a->fc2, (size_t)R * C);
+}
+
 void block_forward(float *out, BlockActivations *a, const float *x, const BlockWeights *w, int B,
                    int T, int C, int MLP, int NH) {
     // out (B,T,C), x (B,T,C); the weights' shapes are in encoder.h
@@ -197,13 +207,25 @@ void block_forward(float *out, BlockActivations *a, const float *x, const BlockW
     mha_forward(a->attn_out, &a->attn, a->ln1, &attn, B, T, C, NH);
     residual_forward(a->res1, x, a->attn_out, (size_t)R * C);
     // 2. out = MLP(LN(z')) + z',  MLP(u) = fc2(GELU(fc1(u)))
-    layernorm_forward(a->ln2, a->ln2_mean, a->ln2_rstd, a->res1, w->ln2_w, w->ln2_b, R, C);
-    linear_forward(a->fc1, a->ln2, w->fc1_w, w->fc1_b, R, C, MLP);
-    gelu_form_forward(w->gelu, a->gelu, a->fc1, R * MLP);
-    linear_forward(a->fc2, a->gelu, w->fc2_w, w->fc2_b, R, MLP, C);
-    residual_forward(out, a->res1, a->fc2, (size_t)R * C);
+    mlp_half_forward(out, a, w, R, C, MLP);
 }
 // endregion: block-forward
+
+// region: block-forward-class
+void block_forward_class(float *out, BlockActivations *a, const float *x, const BlockWeights *w,
+                         int B, int T, int C, int MLP, int NH) {
+    // out (B,C), x (B,T,C)
+    MhaWeights attn = {w->qkv_w, w->qkv_b, w->proj_w, w->proj_b};
+    // 1. z' = MSA(LN(z)) + z for each class token: every token's LN (keys and values)
+    layernorm_forward(a->ln1, a->ln1_mean, a->ln1_rstd, x, w->ln1_w, w->ln1_b, B * T, C);
+    mha_forward_class(a->attn_out, &a->attn, a->ln1, &attn, B, T, C, NH);
+    for (int b = 0; b < B; b++) // image b's class token is row b*T of x, row b of the rest
+        residual_part(a->res1 + (size_t)b * C, x + (size_t)b * T * C, a->attn_out + (size_t)b * C,
+                      0, C);
+    // 2. out = MLP(LN(z')) + z' on those B rows
+    mlp_half_forward(out, a, w, B, C, MLP);
+}
+// endregion: block-forward-class
 
 // region: encoder-forward
 void encoder_embed(EncoderActivations *a, const EncoderWeights *w, const VitConfig *cfg, int B,
@@ -218,18 +240,43 @@ void encoder_embed(EncoderActivations *a, const EncoderWeights *w, const VitConf
     tokens_forward(a->tokens, a->patch_emb, w->class_token, w->pos, B, N, C);
 }
 
-void encoder_blocks(EncoderActivations *a, const EncoderWeights *w, const VitConfig *cfg, int B) {
-    // a->tokens (B,T,C); the result is a->out (B,T,C)
+// Blocks 0 .. n-1, each reading the previous one's output: returns block n-1's
+// output (B,T,C), or a->tokens when n is 0.
+static const float *blocks_forward(EncoderActivations *a, const EncoderWeights *w,
+                                   const VitConfig *cfg, int B, int n) {
     int C = cfg->hidden_dim, T = vit_tokens(cfg);
-    // 3. L blocks, each reading the previous one's output
     const float *x = a->tokens;
-    for (int l = 0; l < cfg->num_layers; l++) {
+    for (int l = 0; l < n; l++) {
         block_forward(a->layers[l].out, &a->layers[l], x, &w->layers[l], B, T, C, cfg->mlp_dim,
                       cfg->num_heads);
         x = a->layers[l].out;
     }
+    return x;
+}
+
+void encoder_blocks(EncoderActivations *a, const EncoderWeights *w, const VitConfig *cfg, int B) {
+    // a->tokens (B,T,C); the result is a->out (B,T,C)
+    int C = cfg->hidden_dim, T = vit_tokens(cfg);
+    // 3. L blocks
+    const float *x = blocks_forward(a, w, cfg, B, cfg->num_layers);
     // 4. the final LayerNorm
     layernorm_forward(a->out, a->ln_mean, a->ln_rstd, x, w->ln_w, w->ln_b, B * T, C);
+}
+
+void encoder_blocks_class(EncoderActivations *a, const EncoderWeights *w, const VitConfig *cfg,
+                          int B) {
+    // a->tokens (B,T,C); the result is row 0 of each image in a->out (B,T,C)
+    int C = cfg->hidden_dim, T = vit_tokens(cfg), L = cfg->num_layers;
+    // 3. L-1 blocks on every token, the last on the class tokens: (B,C)
+    const float *x = blocks_forward(a, w, cfg, B, L - 1);
+    BlockActivations *last = &a->layers[L - 1];
+    block_forward_class(last->out, last, x, &w->layers[L - 1], B, T, C, cfg->mlp_dim,
+                        cfg->num_heads);
+    // 4. the final LayerNorm of each class token, into its row of a->out
+    for (int b = 0; b < B; b++)
+        layernorm_forward(a->out + (size_t)b * T * C, a->ln_mean + (size_t)b * T,
+                          a->ln_rstd + (size_t)b * T, last->out + (size_t)b * C, w->ln_w, w->ln_b,
+                          1, C);
 }
 
 void encoder_run(EncoderActivations *a, const EncoderWeights *w, const VitConfig *cfg, int B,

@@ -88,6 +88,13 @@ void encoder_set_gelu(EncoderWeights *w, const VitConfig *cfg, GeluForm form);
 // One pre-LN block: out (B,T,C) = block(x (B,T,C)); its MLP's GELU is w->gelu.
 void block_forward(float *out, BlockActivations *a, const float *x, const BlockWeights *w, int B,
                    int T, int C, int MLP, int NH);
+// The same block for the class tokens alone: out (B,C), image b's class token
+// in row b, from x (B,T,C). Its attention reads every token's key and value
+// (mha_forward_class); the residuals and the MLP see the B class tokens. Of a,
+// ln1 and attn.qkv hold every token, attn.att row 0 of each head's weights, and
+// attn_out, res1, ln2 .. out one row per image, as out does; no backward pass.
+void block_forward_class(float *out, BlockActivations *a, const float *x, const BlockWeights *w,
+                         int B, int T, int C, int MLP, int NH);
 // Its backward pass (the convention: linear.h): dx (B,T,C) += from dout
 // (B,T,C), grads += (NULL: none wanted); dacts holds the block's scratch
 // activation gradients (overwritten), but dacts->out is not touched (it may
@@ -102,6 +109,12 @@ void encoder_embed(EncoderActivations *a, const EncoderWeights *w, const VitConf
                    const float *images);
 // The second half: a->tokens through the L blocks and the final LayerNorm to a->out (B,T,C).
 void encoder_blocks(EncoderActivations *a, const EncoderWeights *w, const VitConfig *cfg, int B);
+// encoder_blocks for what a class-token head reads, about 1/L less work: the
+// last block on the class tokens alone (block_forward_class), then the final
+// LayerNorm of each into row 0 of its image in a->out; the other rows of a->out
+// keep what they held. Inference only (docs/11-pretrained.md).
+void encoder_blocks_class(EncoderActivations *a, const EncoderWeights *w, const VitConfig *cfg,
+                          int B);
 // The whole encoder, both halves: images to a->out. B may be smaller than the
 // batch size the activations were listed for.
 void encoder_run(EncoderActivations *a, const EncoderWeights *w, const VitConfig *cfg, int B,

@@ -159,3 +159,47 @@ void mha_forward(float *out, MhaActivations *acts, const float *x, const MhaWeig
     linear_forward(out, acts->concat, w->out_proj_weight, w->out_proj_bias, B * T, C, C);
 }
 // endregion: mha-forward
+
+// region: mha-forward-class
+// Steps 2-4 of mha_forward for the class token's query alone, in place in qkv
+// as heads_forward reads it, and in its order of sums: head h of image b
+// attends from token 0 to every token. Row 0 of each head's weights into att
+// (B,NH,T,T); the heads of image b's class token into row b of concat (B,C).
+static void class_heads_forward(float *concat, float *att, const float *qkv, int B, int T, int C,
+                                int NH) {
+    int hs = C / NH;
+    float scale = 1.0f / sqrtf((float)hs);
+    for (int bh = 0; bh < B * NH; bh++) {
+        int b = bh / NH, h = bh % NH;
+        const float *q = qkv + (size_t)b * T * 3 * C + h * hs; // token 0's query (hs);
+        float *a = att + (size_t)bh * T * T;                    // token t's key at q + t*3C + C
+        float *out = concat + (size_t)b * C + h * hs;          // (hs)
+        // scores = q (k / sqrt(hs))^T over every token, then a distribution over them
+        for (int t = 0; t < T; t++) {
+            const float *k = q + (size_t)t * 3 * C + C; // (hs)
+            float sum = 0.0f;
+            for (int j = 0; j < hs; j++) sum += q[j] * (k[j] * scale);
+            a[t] = sum;
+        }
+        softmax_rows(a, a, 1, T);
+        // out = att v: the values weighted by row 0
+        for (int j = 0; j < hs; j++) out[j] = 0.0f;
+        for (int t = 0; t < T; t++) {
+            const float *v = q + (size_t)t * 3 * C + 2 * C; // (hs)
+            for (int j = 0; j < hs; j++) out[j] += a[t] * v[j];
+        }
+    }
+}
+
+void mha_forward_class(float *out, MhaActivations *acts, const float *x, const MhaWeights *w,
+                       int B, int T, int C, int NH) {
+    // out (B,C), x (B,T,C)
+    assert(C % NH == 0 && "the width must be divisible by the number of heads");
+    // 1. queries, keys and values of every token, as mha_forward: qkv (B,T,3C)
+    linear_forward(acts->qkv, x, w->in_proj_weight, w->in_proj_bias, B * T, C, 3 * C);
+    // 2-4. every head from the class token alone: concat (B,C)
+    class_heads_forward(acts->concat, acts->att, acts->qkv, B, T, C, NH);
+    // 5. the output projection of those B rows: out (B,C)
+    linear_forward(out, acts->concat, w->out_proj_weight, w->out_proj_bias, B, C, C);
+}
+// endregion: mha-forward-class

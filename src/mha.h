@@ -32,6 +32,14 @@ void mha_activations_add(Tensors *t, MhaActivations *acts, int B, int T, int C, 
 void mha_forward(float *out, MhaActivations *acts, const float *x, const MhaWeights *w, int B,
                  int T, int C, int NH);
 
+// Only the class token's row of mha_forward, all a classifier reads of the last
+// block: out (B,C), image b's class token in row b, from x (B,T,C). The keys and
+// values come from every token, the query from token 0 alone. acts->qkv holds
+// every token's projection, acts->att row 0 of each head's (T,T) weights,
+// acts->concat (B,C) the heads of each class token; q, k, v and heads are unused.
+void mha_forward_class(float *out, MhaActivations *acts, const float *x, const MhaWeights *w,
+                       int B, int T, int C, int NH);
+
 // Gradients of the parameters, in the layout of MhaWeights.
 typedef struct {
     float *in_proj_weight;    // (3C,C)

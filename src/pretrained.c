@@ -107,6 +107,7 @@ static bool open_from(Pretrained *p, Input *in, int B, Error *err) {
         !split_classes(p, names, cfg.num_classes, path, err))
         return false;
     vit_build_inference(&p->vit, &cfg, &head, B);
+    p->vit.logits_only = true;
     vit_set_gelu(&p->vit, gelu);
     return safetensors_read_from(in, &p->vit.params, err) && weights_finite(p, path, err);
 }
@@ -127,6 +128,7 @@ void pretrained_random(Pretrained *p, const VitConfig *cfg, int B, uint64_t seed
     *p = (Pretrained){0};
     int Cin = cfg->in_channels, C = cfg->hidden_dim, K = cfg->num_classes;
     vit_build_inference(&p->vit, cfg, &(HeadOptions){0}, B);
+    p->vit.logits_only = true;
     Rng rng;
     rng_seed(&rng, seed);
     vit_init(&p->vit, &rng);

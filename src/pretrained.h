@@ -16,7 +16,7 @@
 #define PRETRAINED_PATH "build/models/vit_b_16.safetensors"
 
 typedef struct {
-    Vit vit;              // vit_build_inference: parameters and activations only
+    Vit vit;              // vit_build_inference, logits_only: for classifying
     float *mean, *std;    // (Cin) input[c] = (pixel/255 - mean[c]) / std[c]
     int resize;           // the shorter side is resized to this, then
     int crop;             // the centre crop x crop (= the model's image_size) is kept

@@ -170,7 +170,10 @@ static void encode(const Vit *m, EncoderActivations *a, const float *images, int
     int C = m->cfg.hidden_dim, T = vit_tokens(&m->cfg);
     encoder_embed(a, &m->w, &m->cfg, B, images);
     if (tokens_mask != NULL) dropout_apply(a->tokens, tokens_mask, (size_t)B * T * C);
-    encoder_blocks(a, &m->w, &m->cfg, B);
+    if (m->logits_only && !m->head.mean_pool)
+        encoder_blocks_class(a, &m->w, &m->cfg, B); // all the head reads: the class tokens
+    else
+        encoder_blocks(a, &m->w, &m->cfg, B);
 }
 // endregion: vit-encode
 
@@ -193,6 +196,7 @@ float vit_forward(Vit *m, const float *images, const int *labels, int B, float s
                   bool training) {
     // images (B,Cin,H,W), labels (B) or NULL; the logits land in m->ha.logits (B,K)
     assert(B > 0 && B <= m->B);
+    assert(!(m->logits_only && m->trains) && "logits_only: for inference-only models");
     int C = m->cfg.hidden_dim, T = vit_tokens(&m->cfg), K = m->cfg.num_classes;
     // 1. dropout masks, drawn afresh for every batch: tokens (B,T,C), then the head's (B,C)
     bool drop = training && m->dropout > 0.0f;

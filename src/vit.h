@@ -35,6 +35,8 @@ typedef struct {
     float dropout;  // on the embedded tokens and before the head, while training; 0 = none
     int B;          // the largest batch the activations hold
     bool trains;    // vit_build: gradients allocated; vit_build_inference: none (empty lists)
+    bool logits_only; // inference with class-token pooling: the last block for the class
+                      // tokens alone (encoder_blocks_class); false unless set
     Tensors params; // every parameter, one allocation (also the optimizer's view)
     Tensors grads;  // the same list, "d" buffers
     Tensors acts;   // every activation for B images

@@ -141,16 +141,31 @@ long long vit_param_count(const VitConfig *cfg) {
 // endregion: param-count
 
 // region: forward-flops
-double vit_forward_flops(const VitConfig *cfg) {
+// One block with Q query tokens among T: every token's q, k and v, the rest for
+// the Q queries (Q = T: the whole block; Q = 1: the class token's).
+static double block_flops(double Q, double T, double C, double MLP) {
+    return 2 * T * C * 3 * C    // in_proj: q, k, v
+           + 2 * Q * T * C      // q k^T, all heads together
+           + 2 * Q * T * C      // att v
+           + 2 * Q * C * C      // out_proj
+           + 2 * Q * C * MLP * 2; // mlp.0 and mlp.3
+}
+
+// The patch embedding, the first blocks on every token, the last one with Q queries, the head.
+static double forward_flops(const VitConfig *cfg, double Q) {
     double C = cfg->hidden_dim, MLP = cfg->mlp_dim, K = cfg->num_classes;
     double P = cfg->patch_size, Cin = cfg->in_channels, T = vit_tokens(cfg), N = T - 1;
     double embedding = 2 * N * (Cin * P * P) * C; // patches (N, Cin*P*P) x conv_proj^T
-    double layer = 2 * T * C * 3 * C              // in_proj: q, k, v
-                   + 2 * T * T * C                // q k^T, all heads together
-                   + 2 * T * T * C                // att v
-                   + 2 * T * C * C                // out_proj
-                   + 2 * T * C * MLP * 2;         // mlp.0 and mlp.3
     double head = 2 * C * K;                      // the class token only
-    return embedding + cfg->num_layers * layer + head;
+    return embedding + (cfg->num_layers - 1) * block_flops(T, T, C, MLP) +
+           block_flops(Q, T, C, MLP) + head;
+}
+
+double vit_forward_flops(const VitConfig *cfg) {
+    return forward_flops(cfg, vit_tokens(cfg));
+}
+
+double vit_logits_flops(const VitConfig *cfg) {
+    return forward_flops(cfg, 1);
 }
 // endregion: forward-flops

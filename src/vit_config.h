@@ -76,5 +76,8 @@ long long vit_param_count(const VitConfig *cfg);
 // patch embedding; normalisations and activations are left out (they are a
 // fraction of a percent).
 double vit_forward_flops(const VitConfig *cfg);
+// The same for the logits alone, as encoder_blocks_class computes them: the
+// last block's attention, out_proj and MLP for the class token only.
+double vit_logits_flops(const VitConfig *cfg);
 
 #endif

@@ -9,7 +9,10 @@
 // other form does not load into a model. Per-channel normalisation: one number
 // (every checkpoint of chapters 06-10: their fixtures load) is every channel's,
 // three are one each, other counts and tiny stds are refused. A ViT built for
-// inference only gives the same logits bit for bit as one built for training.
+// inference only gives the same logits bit for bit as one built for training;
+// with logits_only (the last block for the class token alone), the same logits
+// and class token within rounding, and row 0 of the last layer's attention, and
+// with mean pooling (which reads every token) the same bits.
 // A metadata value longer than SafetensorsMeta holds (1,000 class names) is
 // left out of it and read whole by safetensors_read_meta_text.
 #include <math.h>
@@ -190,6 +193,44 @@ Test(weights, inference_build_gives_the_same_logits) {
     vit_forward(&a, images, NULL, 1, 0.0f, false); // a smaller batch than built
     vit_forward(&b, images, NULL, 1, 0.0f, false);
     expect_floats_equal("logits of one image", b.ha.logits, a.ha.logits, 10, 0.0);
+}
+
+// Two inference-only copies of one random tiny model, the second with logits_only,
+// on the same B random images (3 of them span two threads' slices).
+static void logits_only_pair(const HeadOptions *head, int B) {
+    Rng rng;
+    rng_seed(&rng, 14);
+    float *images = random_floats(&rng, (size_t)B * 3 * 32 * 32, 0, 1);
+    vit_build_inference(&a, &tiny, head, B);
+    randomize(&a, 3);
+    vit_build_inference(&b, &tiny, head, B);
+    memcpy(b.params.memory, a.params.memory, a.params.total * sizeof(float));
+    b.logits_only = true;
+    vit_forward(&a, images, NULL, B, 0.0f, false);
+    vit_forward(&b, images, NULL, B, 0.0f, false);
+}
+
+Test(weights, logits_only_gives_the_same_logits_and_class_rows) {
+    enum { B = 3 };
+    logits_only_pair(&(HeadOptions){0}, B);
+    int T = vit_tokens(&tiny), C = tiny.hidden_dim, NH = tiny.num_heads, L = tiny.num_layers;
+    expect_floats_close("logits", b.ha.logits, a.ha.logits, B * 10, 1e-5, 1e-5);
+    const float *att_a = a.a.layers[L - 1].attn.att, *att_b = b.a.layers[L - 1].attn.att;
+    for (int bh = 0; bh < B * NH; bh++) // row 0 of every head of every image
+        expect_floats_close("last layer's class row", att_b + (size_t)bh * T * T,
+                            att_a + (size_t)bh * T * T, T, 1e-6, 1e-5);
+    for (int i = 0; i < B; i++) // the class token out of the final LayerNorm
+        expect_floats_close("class token", b.a.out + (size_t)i * T * C, a.a.out + (size_t)i * T * C,
+                            C, 1e-5, 1e-5);
+    for (int l = 0; l < L - 1; l++) // the blocks before the last: every token, the same bits
+        expect_floats_equal("earlier block", b.a.layers[l].out, a.a.layers[l].out,
+                            (size_t)B * T * C, 0.0);
+}
+
+Test(weights, logits_only_changes_nothing_with_mean_pooling) {
+    enum { B = 2 };
+    logits_only_pair(&(HeadOptions){.mean_pool = true}, B);
+    expect_floats_equal("logits", b.ha.logits, a.ha.logits, B * 10, 0.0);
 }
 
 // ---- per-channel normalisation ----------------------------------------------------
