@@ -109,7 +109,7 @@ void encoder_embed(EncoderActivations *a, const EncoderWeights *w, const VitConf
                    const float *images);
 // The second half: a->tokens through the L blocks and the final LayerNorm to a->out (B,T,C).
 void encoder_blocks(EncoderActivations *a, const EncoderWeights *w, const VitConfig *cfg, int B);
-// encoder_blocks for what a class-token head reads, about 1/L less work: the
+// encoder_blocks for what a class-token head reads, most of a block's work less: the
 // last block on the class tokens alone (block_forward_class), then the final
 // LayerNorm of each into row 0 of its image in a->out; the other rows of a->out
 // keep what they held. Inference only (docs/11-pretrained.md).

@@ -161,22 +161,22 @@ void mha_forward(float *out, MhaActivations *acts, const float *x, const MhaWeig
 // endregion: mha-forward
 
 // region: mha-forward-class
-// Steps 2-4 of mha_forward for the class token's query alone, in place in qkv
-// as heads_forward reads it, and in its order of sums: head h of image b
-// attends from token 0 to every token. Row 0 of each head's weights into att
-// (B,NH,T,T); the heads of image b's class token into row b of concat (B,C).
+// Steps 2-4 of mha_forward for the class token's query alone, read in place in
+// qkv as heads_forward reads it: head h of image b attends from token 0 to every
+// token. Row 0 of each head's weights into att (B,NH,T,T); the heads of image
+// b's class token into row b of concat (B,C).
 static void class_heads_forward(float *concat, float *att, const float *qkv, int B, int T, int C,
                                 int NH) {
     int hs = C / NH;
     float scale = 1.0f / sqrtf((float)hs);
     for (int bh = 0; bh < B * NH; bh++) {
         int b = bh / NH, h = bh % NH;
-        const float *q = qkv + (size_t)b * T * 3 * C + h * hs; // token 0's query (hs);
-        float *a = att + (size_t)bh * T * T;                    // token t's key at q + t*3C + C
+        const float *q = qkv + (size_t)b * T * 3 * C + h * hs; // token 0's query (hs)
+        float *a = att + (size_t)bh * T * T;                   // row 0 of the head's (T,T)
         float *out = concat + (size_t)b * C + h * hs;          // (hs)
         // scores = q (k / sqrt(hs))^T over every token, then a distribution over them
         for (int t = 0; t < T; t++) {
-            const float *k = q + (size_t)t * 3 * C + C; // (hs)
+            const float *k = q + (size_t)t * 3 * C + C; // token t's key (hs)
             float sum = 0.0f;
             for (int j = 0; j < hs; j++) sum += q[j] * (k[j] * scale);
             a[t] = sum;
@@ -185,14 +185,14 @@ static void class_heads_forward(float *concat, float *att, const float *qkv, int
         // out = att v: the values weighted by row 0
         for (int j = 0; j < hs; j++) out[j] = 0.0f;
         for (int t = 0; t < T; t++) {
-            const float *v = q + (size_t)t * 3 * C + 2 * C; // (hs)
+            const float *v = q + (size_t)t * 3 * C + 2 * C; // token t's value (hs)
             for (int j = 0; j < hs; j++) out[j] += a[t] * v[j];
         }
     }
 }
 
-void mha_forward_class(float *out, MhaActivations *acts, const float *x, const MhaWeights *w,
-                       int B, int T, int C, int NH) {
+void mha_forward_class(float *out, MhaActivations *acts, const float *x, const MhaWeights *w, int B,
+                       int T, int C, int NH) {
     // out (B,C), x (B,T,C)
     assert(C % NH == 0 && "the width must be divisible by the number of heads");
     // 1. queries, keys and values of every token, as mha_forward: qkv (B,T,3C)

@@ -32,11 +32,12 @@ typedef struct {
     Model model; // first: what the trainer sees; its pointers point at the fields below
     VitConfig cfg;
     HeadOptions head;
-    float dropout;  // on the embedded tokens and before the head, while training; 0 = none
-    int B;          // the largest batch the activations hold
-    bool trains;    // vit_build: gradients allocated; vit_build_inference: none (empty lists)
-    bool logits_only; // inference with class-token pooling: the last block for the class
-                      // tokens alone (encoder_blocks_class); false unless set
+    float dropout; // on the embedded tokens and before the head, while training; 0 = none
+    int B;         // the largest batch the activations hold
+    bool trains;   // vit_build: gradients allocated; vit_build_inference: none (empty lists)
+    // inference with class-token pooling: the last block for the class tokens alone
+    // (encoder_blocks_class); false unless set
+    bool logits_only;
     Tensors params; // every parameter, one allocation (also the optimizer's view)
     Tensors grads;  // the same list, "d" buffers
     Tensors acts;   // every activation for B images

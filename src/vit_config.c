@@ -144,10 +144,10 @@ long long vit_param_count(const VitConfig *cfg) {
 // One block with Q query tokens among T: every token's q, k and v, the rest for
 // the Q queries (Q = T: the whole block; Q = 1: the class token's).
 static double block_flops(double Q, double T, double C, double MLP) {
-    return 2 * T * C * 3 * C    // in_proj: q, k, v
-           + 2 * Q * T * C      // q k^T, all heads together
-           + 2 * Q * T * C      // att v
-           + 2 * Q * C * C      // out_proj
+    return 2 * T * C * 3 * C      // in_proj: q, k, v
+           + 2 * Q * T * C        // q k^T, all heads together
+           + 2 * Q * T * C        // att v
+           + 2 * Q * C * C        // out_proj
            + 2 * Q * C * MLP * 2; // mlp.0 and mlp.3
 }
 

@@ -28,7 +28,8 @@
 // classifies: logits_only, the last block for the class token alone. The best of
 // --runs passes at batch 1 and at batch 8, after one untimed pass each, for each
 // thread count; and at batch 1 also on every token (logits_only off: the work
-// torchvision does), its passes alternated with the others. FLOPs of one image both ways, every token's first:
+// torchvision does), its passes alternated with the others. The FLOPs of one
+// image, on every token and for the logits alone, come first:
 //     c vitb16 flop_per_img infer=3.51e+10 logits=3.29e+10
 //     c vitb16 threads=2 ms_batch1=... ms_batch8=... ms_batch1_all_tokens=...
 //     c vitb16 best ms_batch1=... ms_batch8=... ms_batch1_all_tokens=...

@@ -3,10 +3,11 @@
 # (OpenBLAS sgemm, build/bench --peak, 1 and 2 threads, the best kept), then each benchmark model (chapter
 # 06's ViT, chapter 07's hybrid and CNN, chapter 11's ViT-B/16) in C
 # (build/bench) and then in PyTorch (tools/bench_torch.py) with the same
-# settings, one model after the other (ViT-B/16 in two rounds, C then PyTorch
-# in each, every side's best kept: both sides meet the machine at the same
-# moments), the sgemm rate measured again at the end (the better of the two
-# kept); then the results:
+# settings, one model after the other, in rounds: the small models twice,
+# ViT-B/16 three times, C then PyTorch in each round, every side's best kept
+# (the machine's speed drifts by a third from one minute to the next here; this
+# way both sides meet the same minutes, and each its fastest); the sgemm rate
+# measured again at the end (the better of the two kept); then the results:
 #
 #   train_img_per_s: c=<n> torch=<n> ratio=<c/torch>           the ViT
 #   infer_img_per_s: c=<n> torch=<n> ratio=<c/torch>           the ViT
@@ -58,15 +59,18 @@ run() {
 }
 flags=("$@")
 
-# Every benchmark, C then PyTorch for each model, with the kernels of the environment.
+# Every benchmark, C then PyTorch for each model, in rounds, with the kernels of
+# the environment.
 measure() {
   out=()
   run c peak
-  for model in vit hybrid cnn; do
-    run c "$model"
-    run torch "$model"
-  done
   for round in 1 2; do
+    for model in vit hybrid cnn; do
+      run c "$model"
+      run torch "$model"
+    done
+  done
+  for round in 1 2 3; do
     run c vitb16
     run torch vitb16
   done
@@ -109,7 +113,7 @@ report() {
   result vitb16_ms_batch8 vitb16 ms_batch8
   result vitb16_ms_batch1_all_tokens vitb16 ms_batch1_all_tokens ms_batch1
   grep '^c vitb16 load_ms=' <<<"${out[c vitb16]}" | sort -t= -k2 -g | head -1 |
-    sed 's/^c vitb16 load_ms=/vitb16_load_ms: c=/' # the faster of the two rounds
+    sed 's/^c vitb16 load_ms=/vitb16_load_ms: c=/' # the fastest of the rounds
 
   # The machine's rate: the best sgemm measurement, of either run and any thread count.
   read -r sgemm threads < <(for p in peak peak2; do echo "${out[c $p]}"; done |
