@@ -5,8 +5,8 @@
 # (build/bench) and then in PyTorch (tools/bench_torch.py) with the same
 # settings, one model after the other, in rounds: the small models twice,
 # ViT-B/16 three times, C then PyTorch in each round, every side's best kept
-# (the machine's speed drifts by a third from one minute to the next here; this
-# way both sides meet the same minutes, and each its fastest); the sgemm rate
+# (on the project's AMD EPYC, family 26, the speed moved by up to a third within
+# minutes; so both sides meet the same minutes, and each its fastest); the sgemm rate
 # measured again at the end (the better of the two kept); then the results:
 #
 #   train_img_per_s: c=<n> torch=<n> ratio=<c/torch>           the ViT
